@@ -1,0 +1,93 @@
+"""Command-line filters → one predicate over stored chunks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import pathspec
+
+from sleuth.cli.exitcodes import UsageProblem
+from sleuth.indexer.search import ChunkFilter
+from sleuth.store.records import StoredChunk
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_TYPE_ALIASES = {
+    "markdown": "md",
+    "pdfs": "pdf",
+    "source": "code",
+    "txt": "text",
+    "notebook": "ipynb",
+    "email": "eml",
+}
+
+
+def parse_duration(text: str) -> float:
+    match = _DURATION.match(text)
+    if not match:
+        raise UsageProblem(f"not a duration: {text!r} (try 30m, 12h, 7d, 2w)")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def parse_date(text: str) -> float:
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageProblem(f"not a date: {text!r} (try 2026-01-31 or 2026-01-31T12:00)") from None
+    if when.tzinfo is None:
+        when = when.astimezone()
+    return when.timestamp()
+
+
+def build_filter(
+    globs: Sequence[str] = (),
+    types: Sequence[str] = (),
+    since: str | None = None,
+    changed_within: str | None = None,
+    path_prefixes: Sequence[str] = (),
+) -> ChunkFilter | None:
+    tests: list[ChunkFilter] = []
+    if globs:
+        positives = [g for g in globs if not g.startswith("!")]
+        lines = (positives or ["**"]) + [g for g in globs if g.startswith("!")]
+        spec = pathspec.PathSpec.from_lines("gitwildmatch", lines)
+
+        def glob_ok(c: StoredChunk) -> bool:
+            rel = os.path.relpath(c.file.path, c.file.root) if c.file.root else c.file.path
+            # gitignore semantics: a pattern without "/" matches a name at any depth.
+            return spec.match_file(rel)
+
+        tests.append(glob_ok)
+    if types:
+        wanted = {_TYPE_ALIASES.get(t.lower().lstrip("."), t.lower().lstrip(".")) for t in types}
+
+        def type_ok(c: StoredChunk) -> bool:
+            suffix = Path(c.file.path).suffix.lower().lstrip(".")
+            return c.file.kind in wanted or suffix in wanted
+
+        tests.append(type_ok)
+    floor = None
+    if since:
+        floor = parse_date(since)
+    if changed_within:
+        recent = time.time() - parse_duration(changed_within)
+        floor = max(floor or recent, recent)
+    if floor is not None:
+        floor_ns = int(floor * 1e9)
+        tests.append(lambda c: c.file.mtime_ns >= floor_ns)
+    if path_prefixes:
+        prefixes = [str(Path(p).absolute()) for p in path_prefixes]
+        tests.append(
+            lambda c: any(
+                c.file.path == p or c.file.path.startswith(p.rstrip(os.sep) + os.sep)
+                for p in prefixes
+            )
+        )
+    if not tests:
+        return None
+    return lambda c: all(t(c) for t in tests)

@@ -1,0 +1,178 @@
+"""``sleuth index PATH…``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from sleuth.cli.common import (
+    IndexOpt,
+    JsonOpt,
+    ModelOpt,
+    QuietOpt,
+    ThreadsOpt,
+    location,
+    make_embedder,
+)
+from sleuth.cli.env import Env
+from sleuth.indexer.discovery import DiscoveryOptions
+from sleuth.indexer.pipeline import IndexSettings, Reporter, Summary, run_index
+from sleuth.indexer.pipeline import Progress as IndexProgress
+from sleuth.store.manifest import STORAGE_MODES
+
+DEFAULT_MAX_SIZE = "10M"
+
+
+def parse_size(text: str) -> int:
+    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    value = text.strip().upper().removesuffix("B").removesuffix("I")
+    unit = value[-1:] if value[-1:] in units else ""
+    number = value[: len(value) - len(unit)]
+    try:
+        size = int(float(number) * units[unit])
+    except ValueError:
+        raise typer.BadParameter(f"not a size: {text!r} (try 500K, 10M, 1G)") from None
+    if size <= 0:
+        raise typer.BadParameter("size must be positive")
+    return size
+
+
+def index(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Folders or files to index.", show_default=False)
+    ],
+    index_name: IndexOpt = None,
+    storage: Annotated[
+        str,
+        typer.Option(
+            "--storage",
+            help="compact (1-bit codes + recompute) or full (f16 vectors); set at creation.",
+        ),
+    ] = "compact",
+    hidden: Annotated[
+        bool, typer.Option("--hidden", help="Include hidden files and folders.")
+    ] = False,
+    follow: Annotated[bool, typer.Option("--follow", "-L", help="Follow symbolic links.")] = False,
+    no_ignore: Annotated[
+        bool, typer.Option("--no-ignore", help="Ignore .gitignore/.sleuthignore rules.")
+    ] = False,
+    max_size: Annotated[
+        str, typer.Option("--max-size", help="Skip files larger than this.")
+    ] = DEFAULT_MAX_SIZE,
+    model: ModelOpt = None,
+    threads: ThreadsOpt = None,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Index files under PATH… (only new or changed files are embedded again)."""
+    env = Env.current()
+    if storage not in STORAGE_MODES:
+        raise typer.BadParameter(f"--storage must be one of {', '.join(STORAGE_MODES)}")
+    settings = IndexSettings(
+        storage=storage,
+        discovery=DiscoveryOptions(
+            hidden=hidden,
+            follow_symlinks=follow,
+            max_size=parse_size(max_size),
+            respect_ignore_files=not no_ignore,
+        ),
+    )
+    for path in paths:
+        if not path.exists() and not path.is_symlink():
+            raise FileNotFoundError(2, "No such file or directory", str(path))
+    loc = location(index_name)
+    embedder = make_embedder(model, threads)
+    show = env.stderr_tty and not quiet
+    warnings: list[str] = []
+    with _ProgressView(env, enabled=show) as view:
+        reporter = Reporter(
+            on_progress=view.update,
+            on_warning=(lambda m: None) if quiet else (lambda m: view.warn(m, warnings)),
+            on_plan=view.start,
+        )
+        summary = run_index(loc.directory, paths, embedder, settings, reporter)
+    if as_json:
+        print(json.dumps({"index": loc.name, **summary.as_dict()}), file=env.stdout)
+    elif not quiet:
+        print(_describe(summary), file=env.stderr)
+
+
+def _describe(s: Summary) -> str:
+    skipped = ", ".join(f"{n} {r}" for r, n in sorted(s.skipped.items()))
+    parts = [
+        f"indexed {s.files_indexed} files ({s.chunks_added} chunks)",
+        f"{s.files_unchanged} unchanged",
+    ]
+    if s.files_moved:
+        parts.append(f"{s.files_moved} moved")
+    if s.files_removed:
+        parts.append(f"{s.files_removed} removed")
+    if s.files_skipped:
+        parts.append(f"{s.files_skipped} skipped ({skipped})")
+    return "sleuth: " + ", ".join(parts) + f" in {s.seconds:.1f}s"
+
+
+class _ProgressView:
+    """A rich progress bar on stderr, or nothing when stderr is not a terminal."""
+
+    def __init__(self, env: Env, *, enabled: bool) -> None:
+        self.env = env
+        self.enabled = enabled
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
+
+    def __enter__(self) -> _ProgressView:
+        if self.enabled:
+            self._progress = Progress(
+                TextColumn("[bold]indexing"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("files · {task.fields[chunks]} chunks · {task.fields[rate]}"),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=self.env.err_console(),
+                transient=True,
+            )
+            self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def start(self, total: int) -> None:
+        if self._progress is not None:
+            self._task = self._progress.add_task("index", total=total, chunks=0, rate="")
+            import time
+
+            self._t0 = time.perf_counter()
+
+    def update(self, event: IndexProgress) -> None:
+        if self._progress is None or self._task is None:
+            return
+        import time
+
+        elapsed = max(time.perf_counter() - self._t0, 1e-6)
+        rate = f"{event.chunks_done / elapsed:.1f} chunks/s"
+        self._progress.update(
+            self._task, completed=event.files_done, chunks=event.chunks_done, rate=rate
+        )
+
+    def warn(self, message: str, sink: list[str]) -> None:
+        sink.append(message)
+        if self._progress is not None:
+            self._progress.console.print(f"sleuth: warning: {message}", markup=False)
+        else:
+            self.env.warn(message)

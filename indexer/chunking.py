@@ -1,0 +1,193 @@
+"""Documents → chunks that fit the model: structure first, then lines, then words.
+
+A chunk never crosses a section boundary (a Markdown heading, a top-level definition, a PDF
+page), so its heading path or definition name can travel with it as ``context``. Within a
+section, whole lines are packed greedily up to the token budget; a line too long on its own is
+split at whitespace, and a word too long on its own at characters. Consecutive chunks of a
+section share up to ``overlap`` tokens of whole lines.
+
+Token counts are per line and summed: the model's tokenizer splits on whitespace first, so the
+sum of a line's tokens equals the tokens of the joined text (the bound is re-checked anyway).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from bisect import bisect_left
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from sleuth.extractors.base import Document, Section
+
+Tokenize = Callable[[str], list[int]]
+CONTEXT_CHARS = 160
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A span of a document's text with what the model should see alongside it."""
+
+    start: int  # byte offsets into text.encode("utf-8")
+    end: int
+    line_start: int  # 1-based, inclusive
+    line_end: int
+    page: int | None
+    context: str
+    text: str
+    tokens: int
+
+    @property
+    def embed_text(self) -> str:
+        return embed_text(self.context, self.text)
+
+    @property
+    def text_hash(self) -> bytes:
+        return text_hash(self.text)
+
+
+def embed_text(context: str, text: str) -> str:
+    return f"{context}\n{text}" if context else text
+
+
+def text_hash(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()
+
+
+def _segments(doc: Document) -> Iterator[Section]:
+    """The sections, plus the untitled gaps between them, so every character is covered."""
+    pos = 0
+    for section in doc.sections:
+        if section.start > pos:
+            yield Section(pos, section.start)
+        yield section
+        pos = max(pos, section.end)
+    if pos < len(doc.text):
+        yield Section(pos, len(doc.text))
+
+
+class Chunker:
+    def __init__(self, tokenize: Tokenize, max_tokens: int = 256, overlap: int = 32) -> None:
+        self._tokenize = tokenize
+        self.max_tokens = max_tokens
+        self.overlap = overlap
+        self._specials = len(tokenize(""))
+
+    def count(self, text: str) -> int:
+        """Tokens of ``text`` without the special tokens the model adds around every input."""
+        return len(self._tokenize(text)) - self._specials
+
+    def split(self, doc: Document, label: str = "") -> list[Chunk]:
+        """Chunks of ``doc``; ``label`` (e.g. a file name) prefixes every chunk's context."""
+        text = doc.text
+        # Byte offsets are computed once per line start, not per chunk.
+        chunks: list[Chunk] = []
+        locator = _Locator(text)
+        for section in _segments(doc):
+            context = " > ".join(p for p in (label, section.title) if p)[:CONTEXT_CHARS]
+            budget = (
+                self.max_tokens - self._specials - (self.count(context + "\n") if context else 0)
+            )
+            budget = max(budget, 16)
+            for start, end, tokens in self._pack(text, section.start, section.end, budget):
+                piece = text[start:end]
+                if not piece.strip():
+                    continue
+                chunks.append(
+                    Chunk(
+                        start=locator.byte(start),
+                        end=locator.byte(end),
+                        line_start=locator.line(start),
+                        line_end=locator.line(max(start, end - 1)),
+                        page=section.page,
+                        context=context,
+                        text=piece,
+                        tokens=tokens
+                        + self._specials
+                        + (self.count(context + "\n") if context else 0),
+                    )
+                )
+        return chunks
+
+    def _pack(self, text: str, start: int, end: int, budget: int) -> Iterator[tuple[int, int, int]]:
+        """(start, end, tokens) spans of whole lines within [start, end), each ≤ budget tokens."""
+        units = list(self._units(text, start, end, budget))
+        i = 0
+        while i < len(units):
+            j, used = i, 0
+            while j < len(units) and used + units[j][2] <= budget:
+                used += units[j][2]
+                j += 1
+            if j == i:  # cannot happen: units are ≤ budget, but never loop forever
+                j, used = i + 1, units[i][2]
+            yield units[i][0], units[j - 1][1], used
+            if j >= len(units):
+                break
+            # Step back over trailing lines worth ≤ overlap tokens, but always move forward.
+            back, k = 0, j
+            while k - 1 > i and back + units[k - 1][2] <= self.overlap:
+                back += units[k - 1][2]
+                k -= 1
+            i = k
+
+    def _units(
+        self, text: str, start: int, end: int, budget: int
+    ) -> Iterator[tuple[int, int, int]]:
+        """Lines (with their newline); a line over budget is cut into word runs that fit."""
+        pos = start
+        while pos < end:
+            nl = text.find("\n", pos, end)
+            stop = end if nl < 0 else nl + 1
+            tokens = self.count(text[pos:stop])
+            if tokens <= budget:
+                yield pos, stop, tokens
+            else:
+                yield from self._cut(text, pos, stop, budget)
+            pos = stop
+
+    def _cut(self, text: str, start: int, end: int, budget: int) -> Iterator[tuple[int, int, int]]:
+        """Split an over-long line at whitespace (or anywhere, for one huge word)."""
+        pos = start
+        while pos < end:
+            lo, hi = pos + 1, end
+            # Binary search for the longest prefix that fits.
+            while lo < hi:
+                mid = (lo + hi + 1) // 2
+                if self.count(text[pos:mid]) <= budget:
+                    lo = mid
+                else:
+                    hi = mid - 1
+            stop = lo
+            if stop < end:
+                space = text.rfind(" ", pos + 1, stop)
+                if space > pos:
+                    stop = space + 1
+            yield pos, stop, self.count(text[pos:stop])
+            pos = stop
+
+
+class _Locator:
+    """Character offset → byte offset and 1-based line number, in O(log n) per lookup."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._ascii = text.isascii()
+        self._newlines = [i for i, ch in enumerate(text) if ch == "\n"]
+        # Byte offset of each line's first character, so a lookup encodes one line at most.
+        self._line_bytes = [0]
+        if not self._ascii:
+            previous = 0
+            for nl in self._newlines:
+                self._line_bytes.append(
+                    self._line_bytes[-1] + len(text[previous : nl + 1].encode())
+                )
+                previous = nl + 1
+
+    def byte(self, offset: int) -> int:
+        if self._ascii:
+            return offset
+        index = bisect_left(self._newlines, offset)
+        line_start = self._newlines[index - 1] + 1 if index else 0
+        return self._line_bytes[index] + len(self._text[line_start:offset].encode("utf-8"))
+
+    def line(self, offset: int) -> int:
+        return bisect_left(self._newlines, offset) + 1

@@ -1,0 +1,242 @@
+"""``sleuth index``: discover → diff → extract → chunk → embed → commit, in batches.
+
+Each batch commits catalog rows, lexical postings and vectors together (store.index), so an
+interrupted run keeps every batch before the interruption and the next run resumes from there.
+This layer never prints: it reports through the ``Reporter`` callbacks.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from sleuth.extractors.base import ExtractionError
+from sleuth.extractors.registry import extract
+from sleuth.indexer.chunking import Chunk, Chunker
+from sleuth.indexer.discovery import DiscoveryOptions, FoundFile, Skipped, walk
+from sleuth.indexer.embedder import Embedder
+from sleuth.indexer.errors import IndexingError
+from sleuth.indexer.plan import Candidate, make_plan
+from sleuth.store.index import Batch, Index, Upsert, Writer, index_exists, require_same_model
+from sleuth.store.manifest import Manifest, StorageMode
+from sleuth.store.records import ChunkRecord, FileRecord
+
+EMBED_SLICE = 32  # chunks per embed call: small enough for smooth progress, big enough to pack
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    files_done: int
+    files_total: int
+    chunks_done: int
+    path: str = ""
+
+
+@dataclass(slots=True)
+class Summary:
+    files_indexed: int = 0
+    files_unchanged: int = 0
+    files_skipped: int = 0
+    files_removed: int = 0
+    files_moved: int = 0
+    chunks_added: int = 0
+    chunks_removed: int = 0
+    bytes_indexed: int = 0
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
+    skipped: Counter[str] = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "files_indexed": self.files_indexed,
+            "files_unchanged": self.files_unchanged,
+            "files_skipped": self.files_skipped,
+            "files_removed": self.files_removed,
+            "files_moved": self.files_moved,
+            "chunks_added": self.chunks_added,
+            "chunks_removed": self.chunks_removed,
+            "bytes_indexed": self.bytes_indexed,
+            "skipped": dict(sorted(self.skipped.items())),
+            "seconds": round(self.seconds, 3),
+            "embed_seconds": round(self.embed_seconds, 3),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Reporter:
+    on_progress: Callable[[Progress], None] = lambda _p: None
+    on_warning: Callable[[str], None] = lambda _m: None
+    on_plan: Callable[[int], None] = lambda _n: None
+
+
+@dataclass(frozen=True, slots=True)
+class IndexSettings:
+    storage: StorageMode = "compact"
+    discovery: DiscoveryOptions = field(default_factory=DiscoveryOptions)
+    commit_chunks: int = 256
+
+
+def open_for_writing(directory: Path, embedder: Embedder, storage: StorageMode) -> Index:
+    manifest = Manifest(model=embedder.identity, storage=storage, max_tokens=embedder.max_tokens)
+    if index_exists(directory):
+        index = Index.open(directory, readonly=False)
+        require_same_model(index, manifest)
+        return index
+    return Index.create(directory, manifest)
+
+
+def run_index(
+    directory: Path,
+    roots: Sequence[Path],
+    embedder: Embedder,
+    settings: IndexSettings | None = None,
+    reporter: Reporter | None = None,
+) -> Summary:
+    settings = settings or IndexSettings()
+    reporter = reporter or Reporter()
+    started = time.perf_counter()
+    summary = Summary()
+    root_names = [str(Path(r).absolute()) for r in roots]
+
+    def skip(item: Skipped) -> None:
+        note_skip(summary, reporter, item.path, item.reason, item.detail)
+
+    try:
+        found = list(walk(root_names, settings.discovery, skip))
+    except FileNotFoundError as exc:
+        raise IndexingError(f"path does not exist: {exc.filename or exc}") from None
+
+    index = open_for_writing(directory, embedder, settings.storage)
+    try:
+        with index.writer() as writer:
+            plan = make_plan(found, index.catalog.files(), root_names)
+            for path, reason in plan.unreadable:
+                skip(Skipped(path, "unreadable", reason))
+            summary.files_unchanged = plan.unchanged
+            first = Batch(removals=plan.removals, moves=plan.moves, touches=plan.touch)
+            result = writer.commit(first)
+            summary.files_removed = len(plan.removals)
+            summary.files_moved = len(plan.moves)
+            summary.chunks_removed += result.chunks_removed
+            reporter.on_plan(len(plan.index))
+            _index_files(writer, plan.index, embedder, settings, reporter, summary)
+    finally:
+        index.close()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _index_files(
+    writer: Writer,
+    todo: list[Candidate],
+    embedder: Embedder,
+    settings: IndexSettings,
+    reporter: Reporter,
+    summary: Summary,
+) -> None:
+    chunker = Chunker(embedder.tokenize, embedder.max_tokens, overlap=32)
+    pending: list[tuple[FileRecord, list[Chunk]]] = []
+    pending_chunks = 0
+    done = 0
+
+    def flush() -> None:
+        nonlocal pending, pending_chunks
+        if not pending:
+            return
+        texts = [c.embed_text for _, chunks in pending for c in chunks]
+        vectors = np.zeros((len(texts), 0), np.float32)
+        parts = []
+        for start in range(0, len(texts), EMBED_SLICE):
+            t0 = time.perf_counter()
+            parts.append(embedder.embed(texts[start : start + EMBED_SLICE]))
+            summary.embed_seconds += time.perf_counter() - t0
+            reporter.on_progress(
+                Progress(done, len(todo), summary.chunks_added + start + len(parts[-1]))
+            )
+        if parts:
+            vectors = np.concatenate(parts, axis=0)
+        batch = Batch()
+        offset = 0
+        for record, chunks in pending:
+            records = [_record(i, c) for i, c in enumerate(chunks)]
+            mine = vectors[offset : offset + len(chunks)]
+            offset += len(chunks)
+            batch.upserts.append(Upsert(record, records, [c.embed_text for c in chunks], mine))
+        result = writer.commit(batch)
+        summary.chunks_added += result.chunks_added
+        summary.chunks_removed += result.chunks_removed
+        summary.files_indexed += len(pending)
+        pending, pending_chunks = [], 0
+
+    for cand in todo:
+        item = cand.found
+        try:
+            doc = extract(item.path)
+        except ExtractionError as exc:
+            reason = "encrypted" if "encrypted" in str(exc).lower() else "extract-error"
+            note_skip(summary, reporter, item.path, reason, str(exc))
+            done += 1
+            continue
+        except OSError as exc:
+            gone = isinstance(exc, FileNotFoundError)
+            reason = "vanished" if gone else "unreadable"
+            note_skip(summary, reporter, item.path, reason, exc.strerror or str(exc))
+            done += 1
+            continue
+        chunks = chunker.split(doc, label=item.path.name)
+        record = _file_record(item, cand, doc.kind, doc.verbatim, doc.title)
+        pending.append((record, chunks))
+        pending_chunks += len(chunks)
+        summary.bytes_indexed += item.size
+        done += 1
+        reporter.on_progress(Progress(done, len(todo), summary.chunks_added, str(item.path)))
+        if pending_chunks >= settings.commit_chunks:
+            flush()
+    flush()
+
+
+# Skips that are expected in any real folder: counted, but not worth a warning line each.
+QUIET_SKIPS = frozenset({"binary", "empty", "duplicate", "symlink"})
+
+
+def note_skip(summary: Summary, reporter: Reporter, path: Path, reason: str, detail: str) -> None:
+    if reason in ("ignored", "hidden"):
+        return  # by design, not a problem worth counting
+    summary.files_skipped += 1
+    summary.skipped[reason] += 1
+    if reason not in QUIET_SKIPS:
+        reporter.on_warning(f"skipped {path}: {reason}" + (f" ({detail})" if detail else ""))
+
+
+def _file_record(
+    item: FoundFile, cand: Candidate, kind: str, verbatim: bool, title: str
+) -> FileRecord:
+    return FileRecord(
+        path=str(item.path),
+        root=cand.root,
+        kind=kind,
+        size=item.size,
+        mtime_ns=item.mtime_ns,
+        sha256=cand.sha256,
+        verbatim=verbatim,
+        title=title,
+    )
+
+
+def _record(ordinal: int, chunk: Chunk) -> ChunkRecord:
+    return ChunkRecord(
+        ordinal=ordinal,
+        start=chunk.start,
+        end=chunk.end,
+        line_start=chunk.line_start,
+        line_end=chunk.line_end,
+        page=chunk.page,
+        context=chunk.context,
+        tokens=chunk.tokens,
+        text_hash=chunk.text_hash,
+    )

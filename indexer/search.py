@@ -1,0 +1,234 @@
+"""Answering a query: dense candidates over codes, exact re-scoring by recomputation,
+BM25 from the lexical index, and Reciprocal Rank Fusion of the two.
+
+Compact indexes hold only 1-bit codes, so the dense side proposes candidates by their code
+score and then re-embeds the best ``candidates`` of them from their source text (cached) to
+order them by exact cosine. Full indexes score by their stored f16 vectors directly.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from sleuth.indexer.chunking import embed_text
+from sleuth.indexer.embedder import Embedder
+from sleuth.indexer.source import read_texts
+from sleuth.store.cache import VectorCache
+from sleuth.store.index import Index
+from sleuth.store.records import StoredChunk
+from sleuth.store.vectors import FloatArray, VectorIndex
+
+Mode = Literal["hybrid", "semantic", "lexical"]
+MODES: tuple[Mode, ...] = ("hybrid", "semantic", "lexical")
+ChunkFilter = Callable[[StoredChunk], bool]
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchOptions:
+    limit: int = 10
+    mode: Mode = "hybrid"
+    candidates: int = 20  # chunks re-embedded per query in compact mode
+    lexical_depth: int = 40
+    rrf_k: int = 60
+    chunk_filter: ChunkFilter | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    chunk: StoredChunk
+    text: str
+    score: float
+    similarity: float | None
+    mode: Mode
+
+    @property
+    def path(self) -> str:
+        return self.chunk.file.path
+
+
+@dataclass(slots=True)
+class Timings:
+    embed_query: float = 0.0
+    ann: float = 0.0
+    recompute: float = 0.0
+    lexical: float = 0.0
+    fuse: float = 0.0
+    recomputed: int = 0
+    cached: int = 0
+
+
+@dataclass(slots=True)
+class SearchResult:
+    hits: list[Hit]
+    stale: int = 0
+    timings: Timings = field(default_factory=Timings)
+
+
+@dataclass(slots=True)
+class _Scored:
+    chunk: StoredChunk
+    text: str
+    score: float
+
+
+def fts_query(query: str) -> str:
+    """Any user text as a safe FTS5 expression: every word, quoted, OR-ed (BM25 ranks)."""
+    words = dict.fromkeys(w.lower() for w in _WORD.findall(query))
+    return " OR ".join(f'"{w}"' for w in words)
+
+
+class Searcher:
+    """Searches one open index; the embedder is created only when a query needs it."""
+
+    def __init__(self, index: Index, embedder: Callable[[], Embedder]) -> None:
+        self.index = index
+        self._make_embedder = embedder
+        self._embedder: Embedder | None = None
+        self._vectors: VectorIndex | None = None
+        manifest = index.manifest
+        self.cache = VectorCache(index.directory, manifest.model.dims, manifest.cache_entries)
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = self._make_embedder()
+        return self._embedder
+
+    def close(self) -> None:
+        self.cache.close()
+
+    def search(self, query: str, options: SearchOptions) -> SearchResult:
+        result = SearchResult(hits=[])
+        with self.index.snapshot():
+            self._vectors = self.index.load_vectors(view=True)
+            dense: list[_Scored] = []
+            lexical: list[_Scored] = []
+            if options.mode in ("hybrid", "semantic"):
+                dense = self._dense(query, options, result)
+            if options.mode in ("hybrid", "lexical"):
+                lexical = self._lexical(query, options, result)
+        t0 = time.perf_counter()
+        if options.mode == "semantic":
+            result.hits = [Hit(s.chunk, s.text, s.score, s.score, "semantic") for s in dense]
+        elif options.mode == "lexical":
+            result.hits = [Hit(s.chunk, s.text, s.score, None, "lexical") for s in lexical]
+        else:
+            result.hits = _fuse(dense, lexical, options.rrf_k)
+        result.hits = result.hits[: options.limit]
+        result.timings.fuse = time.perf_counter() - t0
+        return result
+
+    # -- dense ---------------------------------------------------------------------------
+    def _dense(self, query: str, options: SearchOptions, result: SearchResult) -> list[_Scored]:
+        t0 = time.perf_counter()
+        qvec = self.embedder.embed([query])[0]
+        result.timings.embed_query = time.perf_counter() - t0
+        assert self._vectors is not None
+        compact = self._vectors.storage == "compact"
+        want = max(options.candidates, options.limit) if compact else options.limit
+        t0 = time.perf_counter()
+        picked = self._candidates(qvec, want, options.chunk_filter)
+        result.timings.ann = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        texts = read_texts(c for c, _ in picked)
+        live = [(c, texts[c.id].text) for c, _ in picked if texts[c.id].text is not None]
+        result.stale += len(picked) - len(live)
+        if compact:
+            scored = self._rescore(qvec, live, result)
+        else:
+            score_of = {c.id: s for c, s in picked}
+            scored = [_Scored(c, t, score_of[c.id]) for c, t in live if t is not None]
+        result.timings.recompute = time.perf_counter() - t0
+        scored.sort(key=lambda s: -s.score)
+        return scored
+
+    def _candidates(
+        self, qvec: FloatArray, want: int, keep: ChunkFilter | None
+    ) -> list[tuple[StoredChunk, float]]:
+        """The best ``want`` chunks by the index's own score that pass the filter.
+
+        usearch has no filter predicate, so filtered queries over-fetch, growing the request
+        until enough pass or the index is exhausted.
+        """
+        assert self._vectors is not None
+        total = len(self._vectors)
+        ask = want if keep is None else want * 4
+        while True:
+            keys, scores = self._vectors.search(qvec, min(ask, total))
+            rows = self.index.catalog.chunks(int(k) for k in keys)
+            picked = [
+                (rows[int(k)], float(s))
+                for k, s in zip(keys, scores, strict=True)
+                if int(k) in rows and (keep is None or keep(rows[int(k)]))
+            ]
+            if len(picked) >= want or ask >= total:
+                return picked[:want]
+            ask *= 4
+
+    def _rescore(
+        self, qvec: FloatArray, live: list[tuple[StoredChunk, str | None]], result: SearchResult
+    ) -> list[_Scored]:
+        items = [(c, t) for c, t in live if t is not None]
+        cached = self.cache.get((c.id, c.chunk.text_hash) for c, _ in items)
+        missing = [(c, t) for c, t in items if c.id not in cached]
+        if missing:
+            fresh = self.embedder.embed([embed_text(c.chunk.context, t) for c, t in missing])
+            self.cache.put(
+                (c.id, c.chunk.text_hash, v) for (c, _), v in zip(missing, fresh, strict=True)
+            )
+            cached.update({c.id: v for (c, _), v in zip(missing, fresh, strict=True)})
+        result.timings.recomputed += len(missing)
+        result.timings.cached += len(items) - len(missing)
+        return [_Scored(c, t, float(np.dot(qvec, cached[c.id]))) for c, t in items]
+
+    # -- lexical -------------------------------------------------------------------------
+    def _lexical(self, query: str, options: SearchOptions, result: SearchResult) -> list[_Scored]:
+        t0 = time.perf_counter()
+        match = fts_query(query)
+        if not match:
+            return []
+        depth = max(options.lexical_depth, options.limit)
+        keep = options.chunk_filter
+        ask = depth if keep is None else depth * 4
+        while True:
+            found = self.index.catalog.lexical_search(match, ask)
+            rows = self.index.catalog.chunks(i for i, _ in found)
+            picked = [
+                (rows[i], s) for i, s in found if i in rows and (keep is None or keep(rows[i]))
+            ]
+            if len(picked) >= depth or len(found) < ask:
+                break
+            ask *= 4
+        picked = picked[:depth]
+        texts = read_texts(c for c, _ in picked)
+        out = [_Scored(c, texts[c.id].text or "", s) for c, s in picked if not texts[c.id].stale]
+        result.stale += len(picked) - len(out)
+        result.timings.lexical = time.perf_counter() - t0
+        return out
+
+
+def _fuse(dense: Iterable[_Scored], lexical: Iterable[_Scored], k: int) -> list[Hit]:
+    """Reciprocal Rank Fusion, scaled so 1.0 means first in both lists."""
+    fused: dict[int, float] = {}
+    similarity: dict[int, float] = {}
+    found: dict[int, _Scored] = {}
+    for rank, item in enumerate(dense, 1):
+        fused[item.chunk.id] = fused.get(item.chunk.id, 0.0) + 1.0 / (k + rank)
+        similarity[item.chunk.id] = item.score
+        found[item.chunk.id] = item
+    for rank, item in enumerate(lexical, 1):
+        fused[item.chunk.id] = fused.get(item.chunk.id, 0.0) + 1.0 / (k + rank)
+        found.setdefault(item.chunk.id, item)
+    best = 2.0 / (k + 1)
+    order = sorted(fused, key=lambda i: -fused[i])
+    return [
+        Hit(found[i].chunk, found[i].text, fused[i] / best, similarity.get(i), "hybrid")
+        for i in order
+    ]

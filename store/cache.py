@@ -1,0 +1,86 @@
+"""A bounded cache of recomputed exact embeddings, shared by every search of an index.
+
+Keyed by chunk id *and* text hash, so a chunk whose text changed can never reuse a vector.
+Kept in its own SQLite file: searches write to it without touching the catalog or its lock,
+and losing it costs only time.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from sleuth.store.vectors import FloatArray
+
+CACHE_FILE = "recompute-cache.sqlite3"
+
+
+class VectorCache:
+    def __init__(self, directory: Path, dims: int, capacity: int) -> None:
+        self.dims = dims
+        self.capacity = capacity
+        self._db: sqlite3.Connection | None = None
+        if capacity <= 0:
+            return
+        try:
+            self._db = sqlite3.connect(directory / CACHE_FILE, isolation_level=None, timeout=2)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=OFF")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS vec (id INTEGER PRIMARY KEY, hash BLOB NOT NULL, "
+                "vector BLOB NOT NULL, used REAL NOT NULL)"
+            )
+        except sqlite3.Error:
+            # A read-only or locked index still searches; it just recomputes every time.
+            self._db = None
+
+    def get(self, wanted: Iterable[tuple[int, bytes]]) -> dict[int, FloatArray]:
+        if self._db is None:
+            return {}
+        pairs = dict(wanted)
+        found: dict[int, FloatArray] = {}
+        ids = list(pairs)
+        try:
+            for start in range(0, len(ids), 500):
+                part = ids[start : start + 500]
+                marks = ",".join("?" * len(part))
+                rows = self._db.execute(
+                    f"SELECT id, hash, vector FROM vec WHERE id IN ({marks})", part
+                )
+                for chunk_id, digest, blob in rows:
+                    if bytes(digest) == pairs[int(chunk_id)]:
+                        found[int(chunk_id)] = np.frombuffer(blob, np.float16).astype(np.float32)
+            if found:
+                now = time.time()
+                self._db.executemany("UPDATE vec SET used=? WHERE id=?", [(now, i) for i in found])
+        except sqlite3.Error:
+            return found
+        return found
+
+    def put(self, items: Iterable[tuple[int, bytes, FloatArray]]) -> None:
+        if self._db is None:
+            return
+        now = time.time()
+        rows = [(i, h, v.astype(np.float16).tobytes(), now) for i, h, v in items]
+        if not rows:
+            return
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany("INSERT OR REPLACE INTO vec VALUES(?,?,?,?)", rows)
+            self._db.execute(
+                "DELETE FROM vec WHERE id IN (SELECT id FROM vec ORDER BY used DESC "
+                "LIMIT -1 OFFSET ?)",
+                (self.capacity,),
+            )
+            self._db.execute("COMMIT")
+        except sqlite3.Error:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()

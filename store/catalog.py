@@ -1,0 +1,313 @@
+"""The SQLite catalog: files, chunks, metadata and the lexical (FTS5) index in one database.
+
+One database means one transaction covers catalog rows and lexical postings, so a crash can
+never leave them disagreeing. The FTS5 table is contentless (no second copy of the text);
+SQLite 3.40 cannot delete from such a table without the original text, so removed chunks
+become tombstones that queries skip (a join on ``chunks``) and ``dead_lexical`` counts, and
+the indexer rebuilds the table when they pile up.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from sleuth.store.errors import StoreError
+from sleuth.store.records import ChunkRecord, FileRecord, StoredChunk
+
+CATALOG_FILE = "catalog.sqlite3"
+_SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    root TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    verbatim INTEGER NOT NULL,
+    title TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS files_sha256 ON files(sha256);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    line_start INTEGER NOT NULL,
+    line_end INTEGER NOT NULL,
+    page INTEGER,
+    context TEXT NOT NULL DEFAULT '',
+    tokens INTEGER NOT NULL,
+    text_hash BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_file ON chunks(file_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS lexical USING fts5(
+    body, content='', tokenize='porter unicode61 remove_diacritics 2'
+);
+"""
+
+_FILE_COLS = "f.path, f.root, f.kind, f.size, f.mtime_ns, f.sha256, f.verbatim, f.title"
+_CHUNK_COLS = (
+    'c.ordinal, c.start, c."end", c.line_start, c.line_end, c.page, c.context, c.tokens, '
+    "c.text_hash"
+)
+
+
+def _file(row: Sequence[Any]) -> FileRecord:
+    path, root, kind, size, mtime_ns, sha, verbatim, title = row
+    return FileRecord(
+        str(path),
+        str(root),
+        str(kind),
+        int(size),
+        int(mtime_ns),
+        str(sha),
+        bool(verbatim),
+        str(title),
+    )
+
+
+def _chunk(row: Sequence[Any]) -> ChunkRecord:
+    ordinal, start, end, l0, l1, page, context, tokens, text_hash = row
+    return ChunkRecord(
+        int(ordinal),
+        int(start),
+        int(end),
+        int(l0),
+        int(l1),
+        None if page is None else int(page),
+        str(context),
+        int(tokens),
+        bytes(text_hash),
+    )
+
+
+class Catalog:
+    """Typed access to the catalog database. Callers own transaction boundaries."""
+
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+        self.path = path
+        try:
+            if readonly:
+                uri = f"file:{path}?mode=ro"
+                self.db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30)
+            else:
+                self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+                self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            if not readonly:
+                self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"catalog {path} is unreadable: {exc}") from exc
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > _SCHEMA_VERSION:
+            raise StoreError(f"catalog schema {version} is newer than this sleuth understands")
+        if version < _SCHEMA_VERSION:
+            # executescript commits on its own, so the script carries its own transaction.
+            self.db.executescript(
+                f"BEGIN IMMEDIATE; {_SCHEMA} PRAGMA user_version={_SCHEMA_VERSION}; COMMIT;"
+            )
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- transactions -------------------------------------------------------------------
+    def transaction(self) -> _Transaction:
+        return _Transaction(self.db)
+
+    # -- metadata -----------------------------------------------------------------------
+    def get_meta(self, key: str, default: str = "") -> str:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return str(row[0]) if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute(
+            "INSERT INTO meta(key, value) VALUES(?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            (key, value),
+        )
+
+    # -- files --------------------------------------------------------------------------
+    def files(self) -> dict[str, FileRecord]:
+        rows = self.db.execute(f"SELECT {_FILE_COLS} FROM files f")
+        return {str(row[0]): _file(row) for row in rows}
+
+    def file(self, path: str) -> FileRecord | None:
+        row = self.db.execute(f"SELECT {_FILE_COLS} FROM files f WHERE f.path=?", (path,))
+        found = row.fetchone()
+        return _file(found) if found else None
+
+    def upsert_file(self, record: FileRecord) -> int:
+        """Insert or replace the file row; its old chunks must already be removed."""
+        cur = self.db.execute(
+            "INSERT INTO files(path, root, kind, size, mtime_ns, sha256, verbatim, title) "
+            "VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(path) DO UPDATE SET root=excluded.root, "
+            "kind=excluded.kind, size=excluded.size, mtime_ns=excluded.mtime_ns, "
+            "sha256=excluded.sha256, verbatim=excluded.verbatim, title=excluded.title "
+            "RETURNING id",
+            (
+                record.path,
+                record.root,
+                record.kind,
+                record.size,
+                record.mtime_ns,
+                record.sha256,
+                int(record.verbatim),
+                record.title,
+            ),
+        )
+        return int(cur.fetchone()[0])
+
+    def move_file(self, old: str, record: FileRecord) -> None:
+        """Point an indexed file's row at its new path: chunks and vectors stay as they are."""
+        self.db.execute("DELETE FROM files WHERE path=? AND path<>?", (record.path, old))
+        self.db.execute(
+            "UPDATE files SET path=?, root=?, size=?, mtime_ns=? WHERE path=?",
+            (record.path, record.root, record.size, record.mtime_ns, old),
+        )
+
+    def touch_file(self, path: str, size: int, mtime_ns: int) -> None:
+        self.db.execute("UPDATE files SET size=?, mtime_ns=? WHERE path=?", (size, mtime_ns, path))
+
+    def remove_file(self, path: str) -> list[int]:
+        """Delete a file and its chunks; returns the removed chunk ids (for the vector index)."""
+        ids = self.chunk_ids_of(path)
+        self.db.execute("DELETE FROM files WHERE path=?", (path,))
+        self._bury(len(ids))
+        return ids
+
+    def chunk_ids_of(self, path: str) -> list[int]:
+        rows = self.db.execute(
+            "SELECT c.id FROM chunks c JOIN files f ON f.id=c.file_id WHERE f.path=? "
+            "ORDER BY c.ordinal",
+            (path,),
+        )
+        return [int(r[0]) for r in rows]
+
+    def remove_chunks_of(self, path: str) -> list[int]:
+        ids = self.chunk_ids_of(path)
+        self.db.execute(
+            "DELETE FROM chunks WHERE file_id=(SELECT id FROM files WHERE path=?)", (path,)
+        )
+        self._bury(len(ids))
+        return ids
+
+    def _bury(self, count: int) -> None:
+        if count:
+            dead = int(self.get_meta("dead_lexical", "0")) + count
+            self.set_meta("dead_lexical", str(dead))
+
+    # -- chunks -------------------------------------------------------------------------
+    def add_chunks(
+        self, file_id: int, chunks: Sequence[ChunkRecord], texts: Sequence[str]
+    ) -> list[int]:
+        ids: list[int] = []
+        for chunk, text in zip(chunks, texts, strict=True):
+            cur = self.db.execute(
+                'INSERT INTO chunks(file_id, ordinal, start, "end", line_start, line_end, page, '
+                "context, tokens, text_hash) VALUES(?,?,?,?,?,?,?,?,?,?)",
+                (
+                    file_id,
+                    chunk.ordinal,
+                    chunk.start,
+                    chunk.end,
+                    chunk.line_start,
+                    chunk.line_end,
+                    chunk.page,
+                    chunk.context,
+                    chunk.tokens,
+                    chunk.text_hash,
+                ),
+            )
+            chunk_id = int(cur.lastrowid or 0)
+            self.db.execute("INSERT INTO lexical(rowid, body) VALUES(?, ?)", (chunk_id, text))
+            ids.append(chunk_id)
+        return ids
+
+    def chunks(self, ids: Iterable[int]) -> dict[int, StoredChunk]:
+        wanted = list(dict.fromkeys(int(i) for i in ids))
+        found: dict[int, StoredChunk] = {}
+        for start in range(0, len(wanted), 500):
+            part = wanted[start : start + 500]
+            marks = ",".join("?" * len(part))
+            rows = self.db.execute(
+                f"SELECT c.id, {_FILE_COLS}, {_CHUNK_COLS} FROM chunks c "
+                f"JOIN files f ON f.id=c.file_id WHERE c.id IN ({marks})",
+                part,
+            )
+            for row in rows:
+                found[int(row[0])] = StoredChunk(int(row[0]), _file(row[1:9]), _chunk(row[9:]))
+        return found
+
+    def all_chunk_ids(self) -> list[int]:
+        return [int(r[0]) for r in self.db.execute("SELECT id FROM chunks ORDER BY id")]
+
+    def iter_chunks(self) -> Iterator[StoredChunk]:
+        rows = self.db.execute(
+            f"SELECT c.id, {_FILE_COLS}, {_CHUNK_COLS} FROM chunks c "
+            "JOIN files f ON f.id=c.file_id ORDER BY f.path, c.ordinal"
+        )
+        for row in rows:
+            yield StoredChunk(int(row[0]), _file(row[1:9]), _chunk(row[9:]))
+
+    # -- lexical ------------------------------------------------------------------------
+    def lexical_search(self, match: str, limit: int) -> list[tuple[int, float]]:
+        """Best chunks for an FTS5 MATCH expression, as (chunk id, bm25) with higher = better."""
+        rows = self.db.execute(
+            "SELECT l.rowid, bm25(lexical) AS s FROM lexical l "
+            "JOIN chunks c ON c.id = l.rowid WHERE lexical MATCH ? ORDER BY s LIMIT ?",
+            (match, limit),
+        )
+        return [(int(r[0]), -float(r[1])) for r in rows]
+
+    def reset_lexical(self) -> None:
+        self.db.execute("DELETE FROM lexical")
+        self.set_meta("dead_lexical", "0")
+
+    def add_lexical(self, chunk_id: int, text: str) -> None:
+        self.db.execute("INSERT INTO lexical(rowid, body) VALUES(?, ?)", (chunk_id, text))
+
+    # -- counts -------------------------------------------------------------------------
+    def counts(self) -> tuple[int, int]:
+        files = self.db.execute("SELECT count(*) FROM files").fetchone()[0]
+        chunks = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        return int(files), int(chunks)
+
+    def counts_by_kind(self) -> dict[str, tuple[int, int, int]]:
+        """kind -> (files, chunks, raw bytes)."""
+        rows = self.db.execute(
+            "SELECT f.kind, count(DISTINCT f.id), count(c.id), "
+            "(SELECT sum(size) FROM files g WHERE g.kind=f.kind) "
+            "FROM files f LEFT JOIN chunks c ON c.file_id=f.id GROUP BY f.kind ORDER BY f.kind"
+        )
+        return {str(r[0]): (int(r[1]), int(r[2]), int(r[3] or 0)) for r in rows}
+
+    def roots(self) -> list[str]:
+        return [str(r[0]) for r in self.db.execute("SELECT DISTINCT root FROM files ORDER BY 1")]
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``; rolls back on any exception, Ctrl-C included."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.db.execute("BEGIN IMMEDIATE")
+        return self.db
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self.db.execute("COMMIT")
+        else:
+            self.db.execute("ROLLBACK")

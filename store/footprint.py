@@ -1,0 +1,68 @@
+"""How many bytes an index takes on disk, split by part."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from sleuth.store.cache import CACHE_FILE
+from sleuth.store.catalog import CATALOG_FILE
+
+
+@dataclass(frozen=True, slots=True)
+class Footprint:
+    catalog: int  # SQLite file(s) minus the lexical tables
+    lexical: int  # FTS5 tables inside the catalog
+    vectors: int  # graph + codes (live generation)
+    cache: int  # recomputed-vector cache
+    other: int
+
+    @property
+    def total(self) -> int:
+        return self.catalog + self.lexical + self.vectors + self.cache + self.other
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "catalog": self.catalog,
+            "lexical": self.lexical,
+            "vectors": self.vectors,
+            "cache": self.cache,
+            "other": self.other,
+            "total": self.total,
+        }
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _sqlite_family(path: Path) -> int:
+    return sum(_size(path.with_name(path.name + s)) for s in ("", "-wal", "-shm"))
+
+
+def lexical_bytes(catalog: Path) -> int:
+    """Bytes of the FTS5 shadow tables, from SQLite's dbstat table where it is compiled in."""
+    try:
+        db = sqlite3.connect(f"file:{catalog}?mode=ro", uri=True)
+        try:
+            row = db.execute("SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'lexical%'").fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return 0
+    return int(row[0] or 0)
+
+
+def measure(directory: Path, generation: int) -> Footprint:
+    catalog_path = directory / CATALOG_FILE
+    catalog_total = _sqlite_family(catalog_path)
+    lexical = min(lexical_bytes(catalog_path), catalog_total)
+    vectors = _size(directory / f"vectors.{generation}.usearch")
+    cache = _sqlite_family(directory / CACHE_FILE)
+    everything = sum(_size(p) for p in directory.iterdir() if p.is_file())
+    other = max(0, everything - catalog_total - vectors - cache)
+    return Footprint(catalog_total - lexical, lexical, vectors, cache, other)

@@ -1,0 +1,86 @@
+"""The manifest: what an index was built with, fixed at creation and checked on every open."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from sleuth.store.errors import StoreError
+
+SCHEMA_VERSION = 1
+MANIFEST_FILE = "manifest.json"
+StorageMode = Literal["compact", "full"]
+STORAGE_MODES: tuple[StorageMode, ...] = ("compact", "full")
+
+
+@dataclass(frozen=True, slots=True)
+class ModelIdentity:
+    name: str
+    sha256: str
+    dims: int
+    pooling: str
+
+    def describe(self) -> str:
+        return f"{self.name} ({self.dims} dims, {self.pooling} pooling, sha256 {self.sha256[:12]})"
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    model: ModelIdentity
+    storage: StorageMode = "compact"
+    max_tokens: int = 256
+    overlap_tokens: int = 32
+    connectivity: int = 8
+    cache_entries: int = 20000
+    schema_version: int = SCHEMA_VERSION
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Manifest:
+        try:
+            raw = json.loads(text)
+            model = ModelIdentity(**raw.pop("model"))
+            manifest = cls(model=model, **raw)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise StoreError(f"manifest is unreadable: {exc}") from exc
+        if manifest.schema_version != SCHEMA_VERSION:
+            raise StoreError(
+                f"index schema version {manifest.schema_version} is not supported "
+                f"(this sleuth reads version {SCHEMA_VERSION}); rebuild the index"
+            )
+        if manifest.storage not in STORAGE_MODES:
+            raise StoreError(f"unknown storage mode {manifest.storage!r} in manifest")
+        return manifest
+
+
+def read_manifest(directory: Path) -> Manifest:
+    try:
+        text = (directory / MANIFEST_FILE).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise StoreError(f"cannot read manifest in {directory}: {exc.strerror}") from exc
+    return Manifest.from_json(text)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so readers see the old file or the new one, never a torn one."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_manifest(directory: Path, manifest: Manifest) -> None:
+    write_atomic(directory / MANIFEST_FILE, manifest.to_json().encode("utf-8"))
