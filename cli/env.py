@@ -37,7 +37,6 @@ class Env:
             file=self.stdout,
             no_color=not self.color,
             highlight=False,
-            soft_wrap=True,
             force_terminal=self.stdout_tty,
             color_system="auto" if self.color else None,
         )
