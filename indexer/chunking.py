@@ -89,15 +89,20 @@ class Chunker:
             )
             budget = max(budget, 16)
             for start, end, tokens in self._pack(text, section.start, section.end, budget):
-                piece = text[start:end]
-                if not piece.strip():
+                # Edge whitespace adds nothing to an embedding and blurs the line range.
+                while start < end and text[start].isspace():
+                    start += 1
+                while end > start and text[end - 1].isspace():
+                    end -= 1
+                if start == end:
                     continue
+                piece = text[start:end]
                 chunks.append(
                     Chunk(
                         start=locator.byte(start),
                         end=locator.byte(end),
                         line_start=locator.line(start),
-                        line_end=locator.line(max(start, end - 1)),
+                        line_end=locator.line(end - 1),
                         page=section.page,
                         context=context,
                         text=piece,

@@ -1,4 +1,4 @@
-"""Writes examples/docs/travel-policy.pdf, the sample corpus's PDF (committed; re-run to refresh)."""
+"""Writes examples/docs/travel-policy.pdf, the sample corpus PDF (committed; re-run to refresh)."""
 
 import sys
 from pathlib import Path

@@ -1,0 +1,198 @@
+"""The CLI end to end on the shipped examples with the real GGUF model."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from clirun import sleuth
+
+from sleuth.store.lock import WriteLock
+from sleuth.store.paths import resolve_index
+
+
+def _index(root: Path, *extra: str) -> dict[str, object]:
+    result = sleuth("index", str(root), "--json", *extra)
+    assert result.code == 0, result.err
+    lines = result.json_lines()
+    assert len(lines) == 1
+    return lines[0]
+
+
+def test_index_then_search_finds_the_known_answer(sample: Path) -> None:
+    summary = _index(sample)
+    assert summary["files_indexed"] == 7
+    assert summary["files_skipped"] == 0
+    assert isinstance(summary["chunks_added"], int) and summary["chunks_added"] >= 7
+    for key in ("files_unchanged", "files_removed", "chunks_removed", "seconds"):
+        assert key in summary
+
+    cases = {
+        "how do I reset a forgotten password": "account-recovery.md",
+        "retry with exponential backoff after a connection error": "retry.py",
+        "how much does the company pay for a hotel night": "travel-policy.pdf",
+        "when should I plant tomato seedlings": "garden.md",
+    }
+    for query, expected in cases.items():
+        result = sleuth("search", query, "--json", "-k", "3")
+        assert result.code == 0, result.err
+        hits = result.json_lines()
+        assert Path(str(hits[0]["path"])).name == expected, (query, hits[0])
+        for hit in hits:
+            for field in ("path", "score", "line_start", "line_end", "snippet", "page", "chunk_id"):
+                assert field in hit
+        assert result.err == ""
+
+
+def test_pdf_hits_carry_their_page(sample: Path) -> None:
+    _index(sample)
+    hits = sleuth("search", "hotel reimbursement per night", "--json", "-k", "1").json_lines()
+    assert hits[0]["page"] == 2
+    assert "150 euros" in str(hits[0]["snippet"])
+
+
+def test_every_mode_answers(sample: Path) -> None:
+    _index(sample)
+    for mode in ("semantic", "lexical", "hybrid"):
+        hits = sleuth("search", "sourdough starter", "--mode", mode, "--json").json_lines()
+        assert Path(str(hits[0]["path"])).name == "sourdough.txt", mode
+        assert hits[0]["mode"] == mode
+
+
+def test_no_results_exits_1_with_empty_stdout(sample: Path) -> None:
+    _index(sample)
+    result = sleuth("search", "zzyzxqv", "--mode", "lexical")
+    assert (result.code, result.out) == (1, "")
+
+
+def test_plain_output_when_not_a_terminal(sample: Path) -> None:
+    _index(sample)
+    result = sleuth("search", "budget over plan", "-k", "2")
+    assert result.code == 0
+    lines = result.out.splitlines()
+    assert len(lines) == 2
+    path, score, _snippet = lines[0].split("\t")
+    assert "meeting-2026-03-02.md:" in path
+    assert float(score) > 0
+    assert "\x1b" not in result.out
+
+
+def test_reindex_is_incremental(sample: Path) -> None:
+    first = _index(sample)
+    again = _index(sample)
+    assert again["files_unchanged"] == first["files_indexed"]
+    assert again["chunks_added"] == 0 and again["files_indexed"] == 0
+
+    garden = sample / "notes" / "garden.md"
+    garden.write_text(garden.read_text() + "\n## Potatoes\n\nPlant seed potatoes in April.\n")
+    (sample / "recipes" / "sourdough.txt").rename(sample / "recipes" / "bread.txt")
+    (sample / "code" / "sales_report.py").unlink()
+    summary = _index(sample)
+    assert summary["files_indexed"] == 1
+    assert summary["files_moved"] == 1
+    assert summary["files_removed"] == 1
+    hits = sleuth("search", "seed potatoes in april", "--json", "-k", "1").json_lines()
+    assert Path(str(hits[0]["path"])).name == "garden.md"
+    hits = sleuth("search", "sourdough loaf", "--json", "-k", "1").json_lines()
+    assert Path(str(hits[0]["path"])).name == "bread.txt"
+    paths = {
+        Path(str(h["path"])).name for h in sleuth("search", "sales csv", "--json").json_lines()
+    }
+    assert "sales_report.py" not in paths
+
+
+def test_touched_file_is_not_reembedded(sample: Path) -> None:
+    _index(sample)
+    target = sample / "notes" / "garden.md"
+    os.utime(target, ns=(1_000_000_000, 1_000_000_000))
+    summary = _index(sample)
+    assert summary["files_indexed"] == 0 and summary["chunks_added"] == 0
+
+
+def test_changed_file_is_never_quoted_wrongly(sample: Path) -> None:
+    _index(sample)
+    notes = sample / "notes" / "account-recovery.md"
+    notes.write_text("# Nothing here\n\nThis file was rewritten about gardening.\n")
+    result = sleuth("search", "reset a forgotten password", "--json")
+    for hit in result.json_lines():
+        if hit["path"] == str(notes):
+            assert str(hit["snippet"]) in notes.read_text()
+    assert "changed since indexing" in result.err
+
+
+def test_status_reports_counts_and_checks(sample: Path) -> None:
+    _index(sample)
+    result = sleuth("status", "--json", "--check")
+    assert result.code == 0, result.err
+    info = result.json_lines()[0]
+    assert info["files"] == 7
+    assert info["consistent"] is True
+    assert info["storage"] == "compact"
+    assert info["by_kind"]["pdf"]["files"] == 1
+    assert info["footprint"]["total"] > 0
+    assert sleuth("status").code == 0
+
+
+def test_full_storage_mode(sample: Path) -> None:
+    _index(sample, "--storage", "full", "--index", "full")
+    hits = sleuth("search", "forgotten password", "--index", "full", "--json").json_lines()
+    assert Path(str(hits[0]["path"])).name == "account-recovery.md"
+    info = sleuth("status", "--index", "full", "--json").json_lines()[0]
+    assert info["storage"] == "full"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("index", "/no/such/folder"), "path does not exist"),
+        (("search", ""), "query is empty"),
+        (("search", "   "), "query is empty"),
+        (("search", "anything", "--index", "nope"), "no index named 'nope'"),
+        (("search", "x", "--mode", "fuzzy"), "--mode"),
+        (("index", "--max-size", "lots", "."), "not a size"),
+    ],
+)
+def test_bad_input_is_one_line_on_stderr_and_exit_2(
+    sample: Path, args: tuple[str, ...], message: str
+) -> None:
+    if args[0] == "search" and "nope" not in args:
+        _index(sample)
+    result = sleuth(*args)
+    assert result.code == 2
+    assert result.out == ""
+    assert len(result.err.strip().splitlines()) == 1, result.err
+    assert result.err.startswith("sleuth: error: ")
+    assert message in result.err
+
+
+def test_unreadable_model_file_is_an_error(sample: Path, tmp_path: Path) -> None:
+    junk = tmp_path / "junk.gguf"
+    junk.write_bytes(b"GGUF" + b"\0" * 100)
+    result = sleuth("index", str(sample), "--model", str(junk))
+    assert result.code == 2
+    assert result.err.startswith("sleuth: error: cannot load model")
+    missing = sleuth("index", str(sample), "--model", str(tmp_path / "none.gguf"))
+    assert missing.code == 2 and "does not exist" in missing.err
+
+
+def test_second_writer_gets_a_clear_error(sample: Path) -> None:
+    _index(sample)
+    with WriteLock(resolve_index(None).directory):
+        result = sleuth("index", str(sample))
+    assert result.code == 2
+    assert "another sleuth process" in result.err
+
+
+def test_mixing_models_is_refused(sample: Path, tmp_path: Path) -> None:
+    _index(sample)
+    from sleuth.indexer.model import shipped_model
+
+    copy = tmp_path / "other.gguf"
+    shutil.copy(shipped_model().path, copy)
+    with copy.open("ab") as handle:
+        handle.write(b"\0" * 32)  # same weights, different file: a different identity
+    result = sleuth("index", str(sample), "--model", str(copy))
+    assert result.code == 2
+    assert "was built with" in result.err
