@@ -12,8 +12,11 @@ import typer
 from sleuth.cli.env import Env
 from sleuth.cli.exitcodes import ExitCode, UsageProblem
 from sleuth.cli.index_cmd import index
+from sleuth.cli.manage_cmd import register as register_housekeeping
 from sleuth.cli.search_cmd import search
+from sleuth.cli.similar_cmd import similar
 from sleuth.cli.status_cmd import status
+from sleuth.cli.watch_cmd import watch
 from sleuth.extractors.base import ExtractionError
 from sleuth.indexer.errors import IndexingError, ModelError
 from sleuth.store.errors import StoreError
@@ -29,6 +32,9 @@ app = typer.Typer(
 app.command()(index)
 app.command()(search)
 app.command()(status)
+app.command()(similar)
+register_housekeeping(app)
+app.command()(watch)
 
 _KNOWN_ERRORS = (StoreError, ModelError, IndexingError, ExtractionError, UsageProblem)
 

@@ -55,7 +55,7 @@ def build_filter(
     if globs:
         positives = [g for g in globs if not g.startswith("!")]
         lines = (positives or ["**"]) + [g for g in globs if g.startswith("!")]
-        spec = pathspec.PathSpec.from_lines("gitwildmatch", lines)
+        spec = pathspec.PathSpec.from_lines("gitignore", lines)
 
         def glob_ok(c: StoredChunk) -> bool:
             rel = os.path.relpath(c.file.path, c.file.root) if c.file.root else c.file.path

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -105,13 +105,20 @@ class Searcher:
         self.cache.close()
 
     def search(self, query: str, options: SearchOptions) -> SearchResult:
+        return self._run(query, None, options)
+
+    def search_vector(self, vector: FloatArray, options: SearchOptions) -> SearchResult:
+        """Dense search from a ready embedding (``sleuth similar``); the mode is ignored."""
+        return self._run("", vector, replace(options, mode="semantic"))
+
+    def _run(self, query: str, vector: FloatArray | None, options: SearchOptions) -> SearchResult:
         result = SearchResult(hits=[])
         with self.index.snapshot():
             self._vectors = self.index.load_vectors(view=True)
             dense: list[_Scored] = []
             lexical: list[_Scored] = []
             if options.mode in ("hybrid", "semantic"):
-                dense = self._dense(query, options, result)
+                dense = self._dense(query, vector, options, result)
             if options.mode in ("hybrid", "lexical"):
                 lexical = self._lexical(query, options, result)
         t0 = time.perf_counter()
@@ -126,9 +133,11 @@ class Searcher:
         return result
 
     # -- dense ---------------------------------------------------------------------------
-    def _dense(self, query: str, options: SearchOptions, result: SearchResult) -> list[_Scored]:
+    def _dense(
+        self, query: str, vector: FloatArray | None, options: SearchOptions, result: SearchResult
+    ) -> list[_Scored]:
         t0 = time.perf_counter()
-        qvec = self.embedder.embed([query])[0]
+        qvec = self.embedder.embed([query])[0] if vector is None else vector
         result.timings.embed_query = time.perf_counter() - t0
         assert self._vectors is not None
         compact = self._vectors.storage == "compact"

@@ -1,0 +1,204 @@
+"""``sleuth watch PATH…``: keep the index equal to the folders while they change."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
+import typer
+
+from sleuth.cli.common import (
+    IndexOpt,
+    ModelOpt,
+    QuietOpt,
+    ThreadsOpt,
+    location,
+    make_embedder,
+)
+from sleuth.cli.env import Env
+from sleuth.cli.index_cmd import DEFAULT_MAX_SIZE, parse_size
+from sleuth.indexer.discovery import DiscoveryOptions
+from sleuth.indexer.pipeline import IndexSettings, Summary
+from sleuth.indexer.watcher import Watcher, WatchEvent, WatchSettings
+
+MAX_WAIT = 5.0  # a continuous storm of events is still committed at least this often
+
+
+def watch(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Folders or files to watch.", show_default=False)
+    ],
+    index_name: IndexOpt = None,
+    once: Annotated[
+        bool, typer.Option("--once", help="Reconcile the index with the disk, then exit.")
+    ] = False,
+    debounce: Annotated[
+        float,
+        typer.Option(
+            "--debounce",
+            metavar="SECONDS",
+            min=0.0,
+            max=600.0,
+            help="Wait for this long without changes before indexing a batch.",
+        ),
+    ] = 0.5,
+    hidden: Annotated[
+        bool, typer.Option("--hidden", help="Include hidden files and folders.")
+    ] = False,
+    follow: Annotated[bool, typer.Option("--follow", "-L", help="Follow symbolic links.")] = False,
+    no_ignore: Annotated[
+        bool, typer.Option("--no-ignore", help="Ignore .gitignore/.sleuthignore rules.")
+    ] = False,
+    max_size: Annotated[
+        str, typer.Option("--max-size", help="Skip files larger than this.")
+    ] = DEFAULT_MAX_SIZE,
+    model: ModelOpt = None,
+    threads: ThreadsOpt = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per batch on stdout.")
+    ] = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Watch PATH… and keep the index up to date (reconciles first; Ctrl-C stops)."""
+    env = Env.current()
+    settings = WatchSettings(
+        index=IndexSettings(
+            discovery=DiscoveryOptions(
+                hidden=hidden,
+                follow_symlinks=follow,
+                max_size=parse_size(max_size),
+                respect_ignore_files=not no_ignore,
+            ),
+            commit_chunks=128,
+        ),
+        debounce=debounce,
+        max_wait=max(MAX_WAIT, debounce),
+    )
+    for path in paths:
+        if not path.exists() and not path.is_symlink():
+            raise FileNotFoundError(2, "No such file or directory", str(path))
+    loc = location(index_name)
+    log = _Log(env, loc.name, as_json=as_json, quiet=quiet)
+    embedder = make_embedder(model, threads)
+    stop = threading.Event()
+    watcher = Watcher(
+        loc.directory,
+        paths,
+        embedder,
+        settings,
+        on_event=log.event,
+        on_warning=log.warn,
+        on_ready=lambda: log.ready(watcher.roots, debounce),
+        stop=stop,
+    )
+    if once:
+        watcher.run_once()
+        return
+    with _stop_on_signals(stop):
+        watcher.run()
+    log.stopped()
+
+
+class _Log:
+    """Per-batch lines: one human line on stderr, or one JSON object on stdout."""
+
+    def __init__(self, env: Env, index: str, *, as_json: bool, quiet: bool) -> None:
+        self.env = env
+        self.index = index
+        self.as_json = as_json
+        self.quiet = quiet
+
+    def _json(self, record: dict[str, object]) -> None:
+        record = {**record, "index": self.index, "time": round(time.time(), 3)}
+        print(json.dumps(record), file=self.env.stdout, flush=True)
+
+    def _say(self, text: str) -> None:
+        if not self.quiet and not self.as_json:
+            print(f"sleuth: {text}", file=self.env.stderr, flush=True)
+
+    def warn(self, message: str) -> None:
+        if not self.quiet:
+            self.env.warn(message)
+
+    def ready(self, roots: list[str], debounce: float) -> None:
+        if self.as_json:
+            self._json({"event": "watching", "roots": roots, "debounce": debounce})
+        else:
+            where = roots[0] if len(roots) == 1 else f"{len(roots)} paths"
+            self._say(f"watching {where} (index {self.index}); Ctrl-C to stop")
+
+    def event(self, event: WatchEvent) -> None:
+        if event.kind == "batch" and not event.changed:
+            return  # only touched or ignored paths: nothing worth a line
+        if self.as_json:
+            record: dict[str, object] = {"event": event.kind}
+            if event.kind == "reconcile":
+                record["reason"] = event.reason
+            else:
+                record["paths"] = event.paths
+            self._json({**record, **event_fields(event.summary)})
+        else:
+            label = f"reconciled ({event.reason})" if event.kind == "reconcile" else "updated"
+            self._say(f"{label}: {describe(event.summary)}")
+
+    def stopped(self) -> None:
+        if self.as_json:
+            self._json({"event": "stopped"})
+        else:
+            self._say("stopped")
+
+
+def event_fields(s: Summary) -> dict[str, object]:
+    return {
+        "files_indexed": s.files_indexed,
+        "files_removed": s.files_removed,
+        "files_moved": s.files_moved,
+        "files_unchanged": s.files_unchanged,
+        "files_skipped": s.files_skipped,
+        "chunks_added": s.chunks_added,
+        "chunks_removed": s.chunks_removed,
+        "skipped": dict(sorted(s.skipped.items())),
+        "seconds": round(s.seconds, 3),
+    }
+
+
+def describe(s: Summary) -> str:
+    parts = [f"{s.files_indexed} indexed ({s.chunks_added} chunks)"]
+    if s.files_moved:
+        parts.append(f"{s.files_moved} moved")
+    if s.files_removed:
+        parts.append(f"{s.files_removed} removed ({s.chunks_removed} chunks)")
+    if s.files_skipped:
+        parts.append(f"{s.files_skipped} skipped")
+    if s.files_unchanged:
+        parts.append(f"{s.files_unchanged} unchanged")
+    return ", ".join(parts) + f" in {s.seconds:.1f}s"
+
+
+@contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGTERM/SIGINT finish the current batch; a second Ctrl-C interrupts it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        if signum == signal.SIGINT and stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    saved: dict[signal.Signals, Callable[[int, FrameType | None], object] | int | None] = {}
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        saved[sig] = signal.signal(sig, handle)
+    try:
+        yield
+    finally:
+        for sig, previous in saved.items():
+            signal.signal(sig, previous)
