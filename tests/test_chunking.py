@@ -55,10 +55,7 @@ def test_plain_text_properties(text: str) -> None:
 @given(texts, st.lists(st.integers(min_value=0, max_value=4000), max_size=6))
 def test_sections_are_never_crossed(text: str, cuts: list[int]) -> None:
     points = sorted({min(c, len(text)) for c in cuts} | {0, len(text)})
-    sections = tuple(
-        Section(a, b, title=f"part {i}")
-        for i, (a, b) in enumerate(pairwise(points))
-    )
+    sections = tuple(Section(a, b, title=f"part {i}") for i, (a, b) in enumerate(pairwise(points)))
     doc = Document(text=text, kind="md", verbatim=True, sections=sections)
     chunker = Chunker(FAKE.tokenize, max_tokens=64, overlap=8)
     chunks = chunker.split(doc)
