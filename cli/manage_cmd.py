@@ -15,7 +15,6 @@ from sleuth.cli.env import Env
 from sleuth.cli.exitcodes import UsageProblem
 from sleuth.indexer.plan import in_scope
 from sleuth.store.errors import IndexMissingError
-from sleuth.store.footprint import measure
 from sleuth.store.index import Batch, Index, index_exists
 from sleuth.store.lock import WriteLock
 from sleuth.store.paths import PROJECT_DIR, find_project_dir, indexes_dir, validate_name
@@ -25,7 +24,7 @@ def _describe(name: str, directory: Path, project: bool) -> dict[str, object]:
     index = Index.open(directory, readonly=True)
     try:
         files, chunks = index.catalog.counts()
-        generation = index.generation
+        footprint = index.footprint().total
         roots = index.catalog.roots()
     finally:
         index.close()
@@ -35,7 +34,7 @@ def _describe(name: str, directory: Path, project: bool) -> dict[str, object]:
         "project_local": project,
         "files": files,
         "chunks": chunks,
-        "bytes": measure(directory, generation).total,
+        "bytes": footprint,
         "storage": index.manifest.storage,
         "roots": roots,
     }

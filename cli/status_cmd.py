@@ -13,7 +13,6 @@ from rich.table import Table
 from sleuth.cli.common import IndexOpt, JsonOpt, location, open_existing
 from sleuth.cli.env import Env
 from sleuth.cli.exitcodes import ExitCode
-from sleuth.store.footprint import measure
 from sleuth.store.index import check_consistency
 
 
@@ -49,7 +48,7 @@ def status(
             roots = index.catalog.roots()
             known = {p: (r.size, r.mtime_ns) for p, r in index.catalog.files().items()}
             problems = check_consistency(index) if check else []
-        foot = measure(index.directory, generation)
+            foot = index.footprint()
     finally:
         index.close()
     raw = sum(b for _, _, b in by_kind.values())

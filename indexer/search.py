@@ -20,14 +20,16 @@ from sleuth.indexer.chunking import embed_text
 from sleuth.indexer.embedder import Embedder
 from sleuth.indexer.source import read_texts
 from sleuth.store.cache import VectorCache
+from sleuth.store.dense import DenseIndex
 from sleuth.store.index import Index
 from sleuth.store.records import StoredChunk
-from sleuth.store.vectors import FloatArray, VectorIndex
+from sleuth.store.vectors import FloatArray
 
 Mode = Literal["hybrid", "semantic", "lexical"]
 MODES: tuple[Mode, ...] = ("hybrid", "semantic", "lexical")
 ChunkFilter = Callable[[StoredChunk], bool]
-_WORD = re.compile(r"\w+", re.UNICODE)
+# What FTS5's unicode61 tokenizer treats as one token (underscore separates, as there).
+_TERM = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +80,9 @@ class _Scored:
     score: float
 
 
-def fts_query(query: str) -> str:
-    """Any user text as a safe FTS5 expression: every word, quoted, OR-ed (BM25 ranks)."""
-    words = dict.fromkeys(w.lower() for w in _WORD.findall(query))
-    return " OR ".join(f'"{w}"' for w in words)
+def lexical_terms(query: str) -> list[str]:
+    """The query's words, lowercased and deduplicated, as single-token lexical lookups."""
+    return list(dict.fromkeys(w.lower() for w in _TERM.findall(query)))
 
 
 class Searcher:
@@ -91,7 +92,7 @@ class Searcher:
         self.index = index
         self._make_embedder = embedder
         self._embedder: Embedder | None = None
-        self._vectors: VectorIndex | None = None
+        self._dense_index: DenseIndex | None = None
         manifest = index.manifest
         self.cache = VectorCache(index.directory, manifest.model.dims, manifest.cache_entries)
 
@@ -114,7 +115,7 @@ class Searcher:
     def _run(self, query: str, vector: FloatArray | None, options: SearchOptions) -> SearchResult:
         result = SearchResult(hits=[])
         with self.index.snapshot():
-            self._vectors = self.index.load_vectors(view=True)
+            self._dense_index = DenseIndex(self.index)
             dense: list[_Scored] = []
             lexical: list[_Scored] = []
             if options.mode in ("hybrid", "semantic"):
@@ -139,8 +140,7 @@ class Searcher:
         t0 = time.perf_counter()
         qvec = self.embedder.embed([query])[0] if vector is None else vector
         result.timings.embed_query = time.perf_counter() - t0
-        assert self._vectors is not None
-        compact = self._vectors.storage == "compact"
+        compact = self.index.manifest.storage == "compact"
         want = max(options.candidates, options.limit) if compact else options.limit
         t0 = time.perf_counter()
         picked = self._candidates(qvec, want, options.chunk_filter)
@@ -166,11 +166,11 @@ class Searcher:
         usearch has no filter predicate, so filtered queries over-fetch, growing the request
         until enough pass or the index is exhausted.
         """
-        assert self._vectors is not None
-        total = len(self._vectors)
+        assert self._dense_index is not None
+        total = self._dense_index.size
         ask = want if keep is None else want * 4
         while True:
-            keys, scores = self._vectors.search(qvec, min(ask, total))
+            keys, scores = self._dense_index.search(qvec, min(ask, total))
             rows = self.index.catalog.chunks(int(k) for k in keys)
             picked = [
                 (rows[int(k)], float(s))
@@ -200,14 +200,14 @@ class Searcher:
     # -- lexical -------------------------------------------------------------------------
     def _lexical(self, query: str, options: SearchOptions, result: SearchResult) -> list[_Scored]:
         t0 = time.perf_counter()
-        match = fts_query(query)
-        if not match:
+        terms = lexical_terms(query)
+        if not terms:
             return []
         depth = max(options.lexical_depth, options.limit)
         keep = options.chunk_filter
         ask = depth if keep is None else depth * 4
         while True:
-            found = self.index.catalog.lexical_search(match, ask)
+            found = self.index.catalog.lexical_search(terms, ask)
             rows = self.index.catalog.chunks(i for i, _ in found)
             picked = [
                 (rows[i], s) for i, s in found if i in rows and (keep is None or keep(rows[i]))

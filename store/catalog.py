@@ -1,14 +1,18 @@
 """The SQLite catalog: files, chunks, metadata and the lexical (FTS5) index in one database.
 
-One database means one transaction covers catalog rows and lexical postings, so a crash can
-never leave them disagreeing. The FTS5 table is contentless (no second copy of the text);
-SQLite 3.40 cannot delete from such a table without the original text, so removed chunks
-become tombstones that queries skip (a join on ``chunks``) and ``dead_lexical`` counts, and
-the indexer rebuilds the table when they pile up.
+One database means one transaction covers catalog rows, codes and lexical postings, so a crash
+can never leave them disagreeing. The FTS5 table is contentless (no second copy of the text)
+and keeps no positions or frequencies (``detail=none``): measured on pyfaq that is 0.07x the
+raw text instead of 0.30x for ``detail=full``, and BM25 with binary term frequency computed
+here ranked slightly *better* (nDCG@10 0.303 vs 0.289). SQLite 3.40 cannot delete from a
+contentless table without the original text, so removed chunks become tombstones that
+queries skip (a join on ``chunks``) and ``dead_lexical`` counts; the indexer rebuilds the
+table when they pile up.
 """
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -45,11 +49,12 @@ CREATE TABLE IF NOT EXISTS chunks (
     page INTEGER,
     context TEXT NOT NULL DEFAULT '',
     tokens INTEGER NOT NULL,
-    text_hash BLOB NOT NULL
+    text_hash BLOB NOT NULL,
+    code BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_file ON chunks(file_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS lexical USING fts5(
-    body, content='', tokenize='porter unicode61 remove_diacritics 2'
+    body, content='', detail=none, tokenize='porter unicode61 remove_diacritics 2'
 );
 """
 
@@ -209,13 +214,17 @@ class Catalog:
 
     # -- chunks -------------------------------------------------------------------------
     def add_chunks(
-        self, file_id: int, chunks: Sequence[ChunkRecord], texts: Sequence[str]
+        self,
+        file_id: int,
+        chunks: Sequence[ChunkRecord],
+        texts: Sequence[str],
+        codes: Sequence[bytes],
     ) -> list[int]:
         ids: list[int] = []
-        for chunk, text in zip(chunks, texts, strict=True):
+        for chunk, text, code in zip(chunks, texts, codes, strict=True):
             cur = self.db.execute(
                 'INSERT INTO chunks(file_id, ordinal, start, "end", line_start, line_end, page, '
-                "context, tokens, text_hash) VALUES(?,?,?,?,?,?,?,?,?,?)",
+                "context, tokens, text_hash, code) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     file_id,
                     chunk.ordinal,
@@ -227,6 +236,7 @@ class Catalog:
                     chunk.context,
                     chunk.tokens,
                     chunk.text_hash,
+                    code,
                 ),
             )
             chunk_id = int(cur.lastrowid or 0)
@@ -249,6 +259,21 @@ class Catalog:
                 found[int(row[0])] = StoredChunk(int(row[0]), _file(row[1:9]), _chunk(row[9:]))
         return found
 
+    def codes(self, ids: Sequence[int] | None = None) -> tuple[list[int], list[bytes]]:
+        """(chunk ids, code bytes) of every chunk, or of ``ids`` in the order found."""
+        if ids is None:
+            rows = self.db.execute("SELECT id, code FROM chunks ORDER BY id").fetchall()
+        else:
+            rows = []
+            wanted = [int(i) for i in ids]
+            for start in range(0, len(wanted), 500):
+                part = wanted[start : start + 500]
+                marks = ",".join("?" * len(part))
+                rows += self.db.execute(
+                    f"SELECT id, code FROM chunks WHERE id IN ({marks})", part
+                ).fetchall()
+        return [int(r[0]) for r in rows], [bytes(r[1]) for r in rows]
+
     def all_chunk_ids(self) -> list[int]:
         return [int(r[0]) for r in self.db.execute("SELECT id FROM chunks ORDER BY id")]
 
@@ -261,14 +286,36 @@ class Catalog:
             yield StoredChunk(int(row[0]), _file(row[1:9]), _chunk(row[9:]))
 
     # -- lexical ------------------------------------------------------------------------
-    def lexical_search(self, match: str, limit: int) -> list[tuple[int, float]]:
-        """Best chunks for an FTS5 MATCH expression, as (chunk id, bm25) with higher = better."""
-        rows = self.db.execute(
-            "SELECT l.rowid, bm25(lexical) AS s FROM lexical l "
-            "JOIN chunks c ON c.id = l.rowid WHERE lexical MATCH ? ORDER BY s LIMIT ?",
-            (match, limit),
-        )
-        return [(int(r[0]), -float(r[1])) for r in rows]
+    def lexical_search(self, terms: Sequence[str], limit: int) -> list[tuple[int, float]]:
+        """Best chunks for the terms by BM25 with binary term frequency, higher = better.
+
+        ``terms`` are single words; each is looked up on its own (the table has no positions
+        for phrase queries) and the scores are summed here.
+        """
+        live = self.db.execute("SELECT count(*), avg(tokens) FROM chunks").fetchone()
+        total, average = int(live[0]), float(live[1] or 1.0)
+        if total == 0:
+            return []
+        k1, b = 1.2, 0.75
+        scores: dict[int, float] = {}
+        for term in dict.fromkeys(terms):
+            try:
+                rows = self.db.execute(
+                    "SELECT l.rowid, c.tokens FROM lexical l JOIN chunks c ON c.id = l.rowid "
+                    "WHERE lexical MATCH ?",
+                    (term,),
+                ).fetchall()
+            except sqlite3.OperationalError:
+                continue  # a term the FTS5 grammar rejects matches nothing
+            if not rows:
+                continue
+            df = len(rows)
+            idf = math.log(1.0 + (total - df + 0.5) / (df + 0.5))
+            for chunk_id, tokens in rows:
+                weight = idf * (k1 + 1.0) / (1.0 + k1 * (1.0 - b + b * tokens / average))
+                scores[chunk_id] = scores.get(chunk_id, 0.0) + weight
+        best = sorted(scores.items(), key=lambda item: -item[1])[:limit]
+        return [(int(i), float(v)) for i, v in best]
 
     def reset_lexical(self) -> None:
         self.db.execute("DELETE FROM lexical")

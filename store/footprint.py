@@ -14,7 +14,7 @@ from sleuth.store.catalog import CATALOG_FILE
 class Footprint:
     catalog: int  # SQLite file(s) minus the lexical tables
     lexical: int  # FTS5 tables inside the catalog
-    vectors: int  # graph + codes (live generation)
+    vectors: int  # per-chunk codes (stored in catalog rows) + the usearch graph, if any
     cache: int  # recomputed-vector cache
     other: int
 
@@ -57,12 +57,14 @@ def lexical_bytes(catalog: Path) -> int:
     return int(row[0] or 0)
 
 
-def measure(directory: Path, generation: int) -> Footprint:
+def measure(directory: Path, generation: int, code_bytes: int = 0) -> Footprint:
+    """Bytes on disk; ``code_bytes`` (chunks x code size) is counted as vectors, not catalog."""
     catalog_path = directory / CATALOG_FILE
     catalog_total = _sqlite_family(catalog_path)
     lexical = min(lexical_bytes(catalog_path), catalog_total)
-    vectors = _size(directory / f"vectors.{generation}.usearch")
+    graph = _size(directory / f"vectors.{generation}.usearch")
     cache = _sqlite_family(directory / CACHE_FILE)
     everything = sum(_size(p) for p in directory.iterdir() if p.is_file())
-    other = max(0, everything - catalog_total - vectors - cache)
-    return Footprint(catalog_total - lexical, lexical, vectors, cache, other)
+    other = max(0, everything - catalog_total - graph - cache)
+    codes = min(code_bytes, catalog_total - lexical)
+    return Footprint(catalog_total - lexical - codes, lexical, graph + codes, cache, other)

@@ -1,8 +1,9 @@
 """The ``Index`` facade: keeps the catalog, the lexical index and the vector index consistent.
 
-Commit protocol of a write batch (see ``Writer.commit``): catalog rows go into an open SQLite
-transaction, the vector index is updated in memory and saved as the *next* generation file,
-then the transaction that names that generation commits. A crash before the commit leaves the
+Commit protocol of a write batch (see ``Writer.commit``): catalog rows, lexical postings and
+per-chunk codes go into one open SQLite transaction; if the collection is large enough to have
+a usearch graph, the graph is updated in memory and saved as the *next* generation file; then
+the transaction that names that generation commits. A crash before the commit leaves the
 previous generation live and an orphan file that the next writer deletes; after it, the new
 file is complete on disk. Readers take the generation from their own SQLite snapshot.
 """
@@ -19,10 +20,11 @@ import numpy as np
 
 from sleuth.store.catalog import CATALOG_FILE, Catalog
 from sleuth.store.errors import IndexMissingError, StoreError
+from sleuth.store.footprint import Footprint, measure
 from sleuth.store.lock import WriteLock
 from sleuth.store.manifest import MANIFEST_FILE, Manifest, read_manifest, write_manifest
 from sleuth.store.records import ChunkRecord, FileRecord
-from sleuth.store.vectors import FloatArray, VectorIndex, vectors_file
+from sleuth.store.vectors import CodeArray, FloatArray, Graph, code_size, encode, vectors_file
 
 
 def index_exists(directory: Path) -> bool:
@@ -83,10 +85,6 @@ class Index:
             catalog = Catalog(directory / CATALOG_FILE)
             with catalog.transaction():
                 if catalog.get_meta("generation") == "":
-                    empty = VectorIndex.create(
-                        manifest.storage, manifest.model.dims, manifest.connectivity
-                    )
-                    empty.save(vectors_file(directory, 0))
                     catalog.set_meta("generation", "0")
             write_manifest(directory, manifest)
         return cls(directory, manifest, catalog)
@@ -119,10 +117,19 @@ class Index:
         finally:
             db.execute("COMMIT")
 
-    def load_vectors(self, *, view: bool = True) -> VectorIndex:
+    def footprint(self) -> Footprint:
+        chunks = self.catalog.counts()[1]
+        size = code_size(self.manifest.storage, self.manifest.model.dims)
+        return measure(self.directory, self.generation, chunks * size)
+
+    @property
+    def graph_active(self) -> bool:
+        return self.catalog.get_meta("graph") == "1"
+
+    def load_graph(self, *, view: bool = True) -> Graph:
         m = self.manifest
         path = vectors_file(self.directory, self.generation)
-        return VectorIndex.load(path, m.storage, m.model.dims, m.connectivity, view=view)
+        return Graph.load(path, m.storage, m.model.dims, view=view)
 
     @contextlib.contextmanager
     def writer(self, *, wait: bool = False) -> Iterator[Writer]:
@@ -140,7 +147,7 @@ class Writer:
     def __init__(self, index: Index) -> None:
         self.index = index
         self._remove_orphans()
-        self.vectors = index.load_vectors(view=False)
+        self.graph = index.load_graph(view=False) if index.graph_active else None
 
     def _remove_orphans(self) -> None:
         live = self.index.generation
@@ -154,14 +161,15 @@ class Writer:
     def commit(self, batch: Batch) -> CommitResult:
         if not batch:
             return CommitResult(0, 0)
-        catalog = self.index.catalog
-        directory = self.index.directory
+        index = self.index
+        catalog = index.catalog
+        manifest = index.manifest
         removed: list[int] = []
         added_keys: list[int] = []
-        added_vectors: list[FloatArray] = []
+        added_codes: list[CodeArray] = []
+        next_generation = index.generation + 1
         try:
             with catalog.transaction():
-                next_generation = self.index.generation + 1
                 for path in batch.removals:
                     removed += catalog.remove_file(path)
                 for old, record in batch.moves:
@@ -171,35 +179,60 @@ class Writer:
                 for upsert in batch.upserts:
                     removed += catalog.remove_chunks_of(upsert.file.path)
                     file_id = catalog.upsert_file(upsert.file)
-                    added_keys += catalog.add_chunks(file_id, upsert.chunks, upsert.texts)
-                    added_vectors.append(upsert.vectors)
-                self.vectors.remove(removed)
-                if added_keys:
-                    self.vectors.add(added_keys, np.concatenate(added_vectors, axis=0))
-                self.vectors.save(vectors_file(directory, next_generation))
+                    codes = encode(manifest.storage, upsert.vectors)
+                    rows = [bytes(row) for row in codes]
+                    added_keys += catalog.add_chunks(file_id, upsert.chunks, upsert.texts, rows)
+                    added_codes.append(codes)
+                self._update_graph(removed, added_keys, added_codes, next_generation)
                 catalog.set_meta("generation", str(next_generation))
         except BaseException:
             # The in-memory graph may hold changes the catalog rolled back: start again from disk.
-            vectors_file(directory, self.index.generation + 1).unlink(missing_ok=True)
-            self.vectors = self.index.load_vectors(view=False)
+            vectors_file(index.directory, next_generation).unlink(missing_ok=True)
+            self.graph = index.load_graph(view=False) if index.graph_active else None
             raise
-        vectors_file(directory, next_generation - 2).unlink(missing_ok=True)
+        vectors_file(index.directory, next_generation - 2).unlink(missing_ok=True)
         return CommitResult(len(added_keys), len(removed))
 
+    def _update_graph(
+        self, removed: list[int], keys: list[int], codes: list[CodeArray], generation: int
+    ) -> None:
+        """Keep the usearch graph in step, creating it once the collection outgrows a flat scan."""
+        index = self.index
+        manifest = index.manifest
+        if self.graph is None:
+            if index.catalog.counts()[1] <= manifest.graph_min_chunks:
+                return
+            self.graph = Graph.create(manifest.storage, manifest.model.dims, manifest.connectivity)
+            all_ids, all_codes = index.catalog.codes()
+            if all_ids:
+                self.graph.add(
+                    all_ids, np.frombuffer(b"".join(all_codes), np.uint8).reshape(len(all_ids), -1)
+                )
+            index.catalog.set_meta("graph", "1")
+        else:
+            self.graph.remove(removed)
+            if keys:
+                self.graph.add(keys, np.concatenate(codes, axis=0))
+        self.graph.save(vectors_file(index.directory, generation))
+
     def check(self) -> list[str]:
-        return check_consistency(self.index, self.vectors)
+        return check_consistency(self.index)
 
 
-def check_consistency(index: Index, vectors: VectorIndex | None = None) -> list[str]:
-    """Problems that make catalog and vector index disagree; empty when they agree."""
-    vectors = vectors or index.load_vectors(view=True)
-    catalog_ids = set(index.catalog.all_chunk_ids())
-    vector_ids = {int(k) for k in vectors.stored_keys()}
+def check_consistency(index: Index) -> list[str]:
+    """Problems that make the catalog, its codes and the graph disagree; empty when they agree."""
     problems: list[str] = []
-    if missing := catalog_ids - vector_ids:
-        problems.append(f"{len(missing)} chunks have no vector")
-    if extra := vector_ids - catalog_ids:
-        problems.append(f"{len(extra)} vectors have no chunk")
+    ids, codes = index.catalog.codes()
+    size = code_size(index.manifest.storage, index.manifest.model.dims)
+    if bad := sum(1 for c in codes if len(c) != size):
+        problems.append(f"{bad} chunks have a code of the wrong size")
+    if index.graph_active:
+        graph_ids = {int(k) for k in index.load_graph(view=True).stored_keys()}
+        catalog_ids = set(ids)
+        if missing := catalog_ids - graph_ids:
+            problems.append(f"{len(missing)} chunks are missing from the graph")
+        if extra := graph_ids - catalog_ids:
+            problems.append(f"{len(extra)} graph entries have no chunk")
     return problems
 
 

@@ -28,6 +28,18 @@ class ModelIdentity:
         return f"{self.name} ({self.dims} dims, {self.pooling} pooling, sha256 {self.sha256[:12]})"
 
 
+DEFAULT_GRAPH_MIN_CHUNKS = 50_000
+
+
+def default_graph_min_chunks() -> int:
+    """Chunks above which an index gets a usearch graph (below, a flat scan of codes is faster).
+
+    SLEUTH_GRAPH_MIN_CHUNKS overrides it when an index is created, e.g. to force a graph.
+    """
+    env = os.environ.get("SLEUTH_GRAPH_MIN_CHUNKS", "")
+    return int(env) if env.isdigit() else DEFAULT_GRAPH_MIN_CHUNKS
+
+
 @dataclass(frozen=True, slots=True)
 class Manifest:
     model: ModelIdentity
@@ -36,6 +48,7 @@ class Manifest:
     overlap_tokens: int = 32
     connectivity: int = 8
     cache_entries: int = 20000
+    graph_min_chunks: int = field(default_factory=lambda: default_graph_min_chunks())
     schema_version: int = SCHEMA_VERSION
     extra: dict[str, Any] = field(default_factory=dict)
 

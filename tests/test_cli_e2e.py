@@ -196,3 +196,24 @@ def test_mixing_models_is_refused(sample: Path, tmp_path: Path) -> None:
     result = sleuth("index", str(sample), "--model", str(copy))
     assert result.code == 2
     assert "was built with" in result.err
+
+
+@pytest.mark.parametrize("storage", ["compact", "full"])
+def test_graph_path_for_large_collections(
+    sample: Path, storage: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Force the usearch graph that large collections get, and check it stays in step.
+    monkeypatch.setenv("SLEUTH_GRAPH_MIN_CHUNKS", "5")
+    _index(sample, "--storage", storage)
+    hits = sleuth("search", "forgotten password", "--json", "--mode", "semantic").json_lines()
+    assert Path(str(hits[0]["path"])).name == "account-recovery.md"
+    (sample / "notes" / "garden.md").unlink()
+    (sample / "notes" / "new.md").write_text("# Bees\n\nHoney bees pollinate the orchard.\n")
+    _index(sample, "--storage", storage)
+    info = sleuth("status", "--json", "--check").json_lines()[0]
+    assert info["consistent"] is True
+    assert info["footprint"]["vectors"] > 0
+    hits = sleuth("search", "pollination by bees", "--json", "-k", "1").json_lines()
+    assert Path(str(hits[0]["path"])).name == "new.md"
+    directory = resolve_index(None).directory
+    assert list(directory.glob("vectors.*.usearch"))
