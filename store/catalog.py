@@ -22,7 +22,7 @@ from sleuth.store.errors import StoreError
 from sleuth.store.records import ChunkRecord, FileRecord, StoredChunk
 
 CATALOG_FILE = "catalog.sqlite3"
-_SCHEMA_VERSION = 1
+_SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -117,6 +117,10 @@ class Catalog:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
         if version > _SCHEMA_VERSION:
             raise StoreError(f"catalog schema {version} is newer than this sleuth understands")
+        if 0 < version < _SCHEMA_VERSION:
+            raise StoreError(
+                f"catalog schema {version} is from an older sleuth; delete the index and rebuild"
+            )
         if version < _SCHEMA_VERSION:
             # executescript commits on its own, so the script carries its own transaction.
             self.db.executescript(
