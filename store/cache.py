@@ -65,7 +65,11 @@ class VectorCache:
         if self._db is None:
             return
         now = time.time()
-        rows = [(i, h, v.astype(np.float16).tobytes(), now) for i, h, v in items]
+        # Later items count as more recent, so ties within one call evict the earliest first.
+        rows = [
+            (i, h, v.astype(np.float16).tobytes(), now + n * 1e-6)
+            for n, (i, h, v) in enumerate(items)
+        ]
         if not rows:
             return
         try:

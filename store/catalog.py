@@ -322,7 +322,8 @@ class Catalog:
         return [(int(i), float(v)) for i, v in best]
 
     def reset_lexical(self) -> None:
-        self.db.execute("DELETE FROM lexical")
+        # A contentless table accepts no DELETE; 'delete-all' is its way to start over.
+        self.db.execute("INSERT INTO lexical(lexical) VALUES('delete-all')")
         self.set_meta("dead_lexical", "0")
 
     def add_lexical(self, chunk_id: int, text: str) -> None:

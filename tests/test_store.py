@@ -1,0 +1,125 @@
+"""The store layer with the fake embedder: commit protocol, codes, lexical index, cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fakes import FakeEmbedder
+
+from sleuth.indexer.compact import compact_lexical, needs_compaction
+from sleuth.indexer.pipeline import run_index
+from sleuth.store.cache import VectorCache
+from sleuth.store.catalog import Catalog
+from sleuth.store.errors import IndexLockedError, StoreError
+from sleuth.store.index import Batch, Index, check_consistency
+from sleuth.store.vectors import encode, score
+
+
+def _corpus(root: Path, count: int) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        (root / f"note{i:03d}.md").write_text(
+            f"# Note {i}\n\nThis note is about topic{i} and shared words alpha beta.\n"
+        )
+    return root
+
+
+def test_compact_codes_score_like_cosine() -> None:
+    rng = np.random.default_rng(1)
+    vectors = rng.standard_normal((500, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    query = vectors[7] + 0.3 * rng.standard_normal(384).astype(np.float32)
+    query /= np.linalg.norm(query)
+    codes = encode("compact", vectors)
+    assert codes.shape == (500, 48)
+    estimate = score("compact", query, codes)
+    signs = np.unpackbits(codes, axis=1).astype(np.float32) * 2 - 1
+    assert np.allclose(estimate, signs @ query, atol=1e-4)
+    assert int(np.argmax(estimate)) == 7
+    full = score("full", query, encode("full", vectors))
+    assert np.allclose(full, vectors @ query, atol=2e-3)
+
+
+def test_failed_commit_changes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    directory = tmp_path / "index"
+    run_index(directory, [_corpus(tmp_path / "docs", 5)], FakeEmbedder())
+    index = Index.open(directory, readonly=False)
+    before = (index.catalog.counts(), index.generation)
+    with index.writer() as writer:
+        original = writer.index.catalog.remove_file
+
+        def explode(path: str) -> list[int]:
+            original(path)
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(writer.index.catalog, "remove_file", explode)
+        with pytest.raises(KeyboardInterrupt):
+            writer.commit(Batch(removals=[str(tmp_path / "docs" / "note000.md")]))
+    assert (index.catalog.counts(), index.generation) == before
+    assert check_consistency(index) == []
+    index.close()
+
+
+def test_writer_lock_is_exclusive(tmp_path: Path) -> None:
+    directory = tmp_path / "index"
+    run_index(directory, [_corpus(tmp_path / "docs", 2)], FakeEmbedder())
+    index = Index.open(directory, readonly=False)
+    with index.writer(), pytest.raises(IndexLockedError), index.writer():
+        pass
+    index.close()
+
+
+def test_lexical_bm25_prefers_rare_terms(tmp_path: Path) -> None:
+    directory = tmp_path / "index"
+    run_index(directory, [_corpus(tmp_path / "docs", 20)], FakeEmbedder())
+    with Index.open(directory) as index:
+        hits = index.catalog.lexical_search(["topic7", "alpha"], 5)
+        assert hits[0][0] in index.catalog.chunk_ids_of(str(tmp_path / "docs" / "note007.md"))
+        assert hits[0][1] > hits[1][1] > 0
+        assert index.catalog.lexical_search(["nosuchword"], 5) == []
+        assert index.catalog.lexical_search(["NEAR", "and", "or"], 5) is not None
+
+
+def test_tombstones_are_skipped_and_compaction_rebuilds(tmp_path: Path) -> None:
+    docs = _corpus(tmp_path / "docs", 30)
+    directory = tmp_path / "index"
+    run_index(directory, [docs], FakeEmbedder())
+    for i in range(20):
+        (docs / f"note{i:03d}.md").unlink()
+    run_index(directory, [docs], FakeEmbedder())
+    with Index.open(directory, readonly=False) as index:
+        assert int(index.catalog.get_meta("dead_lexical")) == 20
+        live = {c.file.path for c in index.catalog.iter_chunks()}
+        for chunk_id, _ in index.catalog.lexical_search(["alpha"], 100):
+            assert index.catalog.chunks([chunk_id])[chunk_id].file.path in live
+        assert not needs_compaction(index)  # below the minimum worth a rebuild
+        with index.writer():
+            assert compact_lexical(index) == 0
+        assert index.catalog.get_meta("dead_lexical") == "0"
+        assert len(index.catalog.lexical_search(["alpha"], 100)) == 10
+        assert len(index.catalog.lexical_search(["topic25"], 100)) == 1
+
+
+def test_recompute_cache_is_bounded_and_keyed_by_text(tmp_path: Path) -> None:
+    cache = VectorCache(tmp_path, 4, capacity=3)
+    vec = np.array([1, 0, 0, 0], np.float32)
+    cache.put([(i, b"h%d" % i, vec * i) for i in range(1, 6)])
+    found = cache.get([(i, b"h%d" % i) for i in range(1, 6)])
+    assert sorted(found) == [3, 4, 5]
+    assert cache.get([(5, b"changed")]) == {}
+    assert np.allclose(found[4], vec * 4)
+    cache.close()
+
+
+def test_newer_or_older_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.sqlite3"
+    Catalog(path).close()
+    import sqlite3
+
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA user_version=99")
+    db.close()
+    with pytest.raises(StoreError, match="newer"):
+        Catalog(path)
