@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from importlib import metadata
 from typing import Annotated
 
 import typer
@@ -41,6 +40,8 @@ _KNOWN_ERRORS = (StoreError, ModelError, IndexingError, ExtractionError, UsagePr
 
 def _version(value: bool) -> None:
     if value:
+        from importlib import metadata  # 0.1 s to import: only when asked
+
         try:
             version = metadata.version("sleuth")
         except metadata.PackageNotFoundError:

@@ -138,7 +138,7 @@ class Searcher:
         self, query: str, vector: FloatArray | None, options: SearchOptions, result: SearchResult
     ) -> list[_Scored]:
         t0 = time.perf_counter()
-        qvec = self.embedder.embed([query])[0] if vector is None else vector
+        qvec = vector if vector is not None else self._query_vector(query)
         result.timings.embed_query = time.perf_counter() - t0
         compact = self.index.manifest.storage == "compact"
         want = max(options.candidates, options.limit) if compact else options.limit
@@ -157,6 +157,14 @@ class Searcher:
         result.timings.recompute = time.perf_counter() - t0
         scored.sort(key=lambda s: -s.score)
         return scored
+
+    def _query_vector(self, query: str) -> FloatArray:
+        cached = self.cache.get_query(query)
+        if cached is not None:
+            return cached
+        vector: FloatArray = self.embedder.embed([query])[0]
+        self.cache.put_query(query, vector)
+        return vector
 
     def _candidates(
         self, qvec: FloatArray, want: int, keep: ChunkFilter | None

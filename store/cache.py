@@ -34,6 +34,11 @@ class VectorCache:
                 "CREATE TABLE IF NOT EXISTS vec (id INTEGER PRIMARY KEY, hash BLOB NOT NULL, "
                 "vector BLOB NOT NULL, used REAL NOT NULL)"
             )
+            # Query embeddings too: a repeated query then needs no model at all.
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS query (text TEXT PRIMARY KEY, vector BLOB NOT NULL, "
+                "used REAL NOT NULL)"
+            )
         except sqlite3.Error:
             # A read-only or locked index still searches; it just recomputes every time.
             self._db = None
@@ -79,6 +84,36 @@ class VectorCache:
                 "DELETE FROM vec WHERE id IN (SELECT id FROM vec ORDER BY used DESC "
                 "LIMIT -1 OFFSET ?)",
                 (self.capacity,),
+            )
+            self._db.execute("COMMIT")
+        except sqlite3.Error:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+
+    def get_query(self, text: str) -> FloatArray | None:
+        if self._db is None:
+            return None
+        try:
+            row = self._db.execute("SELECT vector FROM query WHERE text=?", (text,)).fetchone()
+        except sqlite3.Error:
+            return None
+        if row is None or len(row[0]) != self.dims * 4:
+            return None
+        return np.frombuffer(row[0], np.float32).copy()
+
+    def put_query(self, text: str, vector: FloatArray) -> None:
+        if self._db is None:
+            return
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(
+                "INSERT OR REPLACE INTO query VALUES(?,?,?)",
+                (text, vector.astype(np.float32).tobytes(), time.time()),
+            )
+            self._db.execute(
+                "DELETE FROM query WHERE text IN (SELECT text FROM query ORDER BY used DESC "
+                "LIMIT -1 OFFSET ?)",
+                (max(100, self.capacity // 20),),
             )
             self._db.execute("COMMIT")
         except sqlite3.Error:
