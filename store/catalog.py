@@ -12,6 +12,7 @@ table when they pile up.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -129,6 +130,11 @@ class Catalog:
 
     def close(self) -> None:
         self.db.close()
+
+    def checkpoint(self) -> None:
+        # A busy reader may hold the log; SQLite then checkpoints it later on its own.
+        with contextlib.suppress(sqlite3.OperationalError):
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     # -- transactions -------------------------------------------------------------------
     def transaction(self) -> _Transaction:

@@ -41,7 +41,8 @@ def _size(path: Path) -> int:
 
 
 def _sqlite_family(path: Path) -> int:
-    return sum(_size(path.with_name(path.name + s)) for s in ("", "-wal", "-shm"))
+    # "-shm" is a transient shared-memory index that SQLite rebuilds; it is not stored data.
+    return sum(_size(path.with_name(path.name + s)) for s in ("", "-wal"))
 
 
 def lexical_bytes(catalog: Path) -> int:

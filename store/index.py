@@ -138,6 +138,8 @@ class Index:
         try:
             yield Writer(self)
         finally:
+            # Fold the write-ahead log back into the database so it does not linger on disk.
+            self.catalog.checkpoint()
             lock.release()
 
 
