@@ -65,7 +65,9 @@ def measure(directory: Path, generation: int, code_bytes: int = 0) -> Footprint:
     lexical = min(lexical_bytes(catalog_path), catalog_total)
     graph = _size(directory / f"vectors.{generation}.usearch")
     cache = _sqlite_family(directory / CACHE_FILE)
-    everything = sum(_size(p) for p in directory.iterdir() if p.is_file())
+    everything = sum(
+        _size(p) for p in directory.iterdir() if p.is_file() and not p.name.endswith("-shm")
+    )
     other = max(0, everything - catalog_total - graph - cache)
     codes = min(code_bytes, catalog_total - lexical)
     return Footprint(catalog_total - lexical - codes, lexical, graph + codes, cache, other)
