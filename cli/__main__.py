@@ -1,5 +1,5 @@
 """``python -m sleuth.cli``: the same as the ``sleuth`` command."""
 
-from sleuth.cli.app import main
+from sleuth.cli.entry import main
 
 main()

@@ -77,6 +77,8 @@ def run(argv: list[str] | None = None) -> int:
     try:
         result = command.main(args=argv, prog_name="sleuth", standalone_mode=False)
     except typer.Exit as done:
+        if done.exit_code == ExitCode.INTERRUPTED:  # typer's own translation of Ctrl-C
+            env.error("interrupted")
         return int(done.exit_code)
     except typer.Abort:
         env.error("interrupted")
@@ -101,7 +103,3 @@ def run(argv: list[str] | None = None) -> int:
         env.error(_message(exc))
         return ExitCode.ERROR
     return int(result) if isinstance(result, int) else ExitCode.OK
-
-
-def main() -> None:
-    sys.exit(run())

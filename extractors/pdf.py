@@ -40,9 +40,12 @@ def _quiet_pypdf() -> None:
 def _open(data: bytes) -> Any:
     """A ``PdfReader`` over ``data``, decrypted with the empty password if need be."""
     from pypdf import PdfReader  # heavy: imported only when a PDF shows up
+    from pypdf.errors import DependencyError
 
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
+    except DependencyError as exc:  # AES without the cryptography package
+        raise ExtractionError("encrypted PDF (AES support missing)") from exc
     except Exception as exc:  # pypdf raises anything on hostile input
         raise ExtractionError(f"unreadable PDF: {_reason(exc)}") from exc
     try:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sleuth.extractors.registry import kind_for_path
 from sleuth.indexer.discovery import FoundFile
 from sleuth.store.records import FileRecord
 
@@ -58,8 +59,16 @@ def in_scope(path: str, roots: Sequence[str]) -> bool:
 
 
 def make_plan(
-    found: Sequence[FoundFile], known: dict[str, FileRecord], roots: Sequence[str]
+    found: Sequence[FoundFile],
+    known: dict[str, FileRecord],
+    roots: Sequence[str],
+    keep: Sequence[str] = (),
 ) -> Plan:
+    """The work that makes the catalog match ``found`` under ``roots``.
+
+    ``keep`` lists paths (files or folders) that could not be read this time: what the index
+    holds under them stays, since an unreadable file is not a deleted one.
+    """
     plan = Plan()
     seen: set[str] = set()
     fresh: list[Candidate] = []
@@ -81,20 +90,30 @@ def make_plan(
             plan.unchanged += 1
         else:
             fresh.append(Candidate(item, root, sha))
-    gone = {p: rec for p, rec in known.items() if p not in seen and in_scope(p, roots)}
+    gone = {
+        p: rec
+        for p, rec in known.items()
+        if p not in seen and in_scope(p, roots) and not in_scope(p, keep)
+    }
     by_hash: dict[str, list[str]] = {}
     for path, rec in gone.items():
         by_hash.setdefault(rec.sha256, []).append(path)
     for cand in fresh:
         path = str(cand.found.path)
-        olds = by_hash.get(cand.sha256)
+        olds = [p for p in by_hash.get(cand.sha256, ()) if _same_kind(p, path)]
         if path not in known and olds:
-            old_path = olds.pop()
+            old_path = olds[-1]
+            by_hash[cand.sha256].remove(old_path)
             plan.moves.append((old_path, _restamp(gone.pop(old_path), cand.found, cand.root)))
         else:
             plan.index.append(cand)
     plan.removals = sorted(gone)
     return plan
+
+
+def _same_kind(old: str, new: str) -> bool:
+    """A rename keeps its chunks only if the new name is extracted the same way."""
+    return (kind_for_path(Path(old)) or "text") == (kind_for_path(Path(new)) or "text")
 
 
 def _restamp(old: FileRecord, item: FoundFile, root: str) -> FileRecord:

@@ -81,8 +81,15 @@ class _Scored:
 
 
 def lexical_terms(query: str) -> list[str]:
-    """The query's words, lowercased and deduplicated, as single-token lexical lookups."""
-    return list(dict.fromkeys(w.lower() for w in _TERM.findall(query)))
+    """The query's words, deduplicated ignoring case, as single-token lexical lookups.
+
+    The words keep their case: FTS5 folds case with its own Unicode tables, which can
+    disagree with Python's ``str.lower`` on rarer scripts.
+    """
+    seen: dict[str, str] = {}
+    for word in _TERM.findall(query):
+        seen.setdefault(word.casefold(), word)
+    return list(seen.values())
 
 
 class Searcher:

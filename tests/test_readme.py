@@ -20,7 +20,9 @@ def test_readme_starts_with_demo_and_test() -> None:
 def test_every_command_and_search_flag_is_documented() -> None:
     group = typer.main.get_command(app)
     commands = getattr(group, "commands", {})
-    assert {"index", "search", "status", "similar", "list", "forget", "drop", "init"} <= set(commands)
+    assert {"index", "search", "status", "similar", "list", "forget", "drop", "init"} <= set(
+        commands
+    )
     for name in commands:
         assert f"sleuth {name}" in README, f"README never shows 'sleuth {name}'"
     for name in ("search", "index"):
