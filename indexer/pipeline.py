@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,11 +18,20 @@ import numpy as np
 from sleuth.extractors.base import ExtractionError
 from sleuth.extractors.registry import extract
 from sleuth.indexer.chunking import Chunk, Chunker
+from sleuth.indexer.compact import compact_lexical, needs_compaction
 from sleuth.indexer.discovery import DiscoveryOptions, FoundFile, Skipped, walk
 from sleuth.indexer.embedder import Embedder
 from sleuth.indexer.errors import IndexingError
 from sleuth.indexer.plan import Candidate, make_plan
-from sleuth.store.index import Batch, Index, Upsert, Writer, index_exists, require_same_model
+from sleuth.store.index import (
+    Batch,
+    CommitResult,
+    Index,
+    Upsert,
+    Writer,
+    index_exists,
+    require_same_model,
+)
 from sleuth.store.manifest import Manifest, StorageMode
 from sleuth.store.records import ChunkRecord, FileRecord
 
@@ -72,6 +81,7 @@ class Reporter:
     on_progress: Callable[[Progress], None] = lambda _p: None
     on_warning: Callable[[str], None] = lambda _m: None
     on_plan: Callable[[int], None] = lambda _n: None
+    should_stop: Callable[[], bool] = lambda: False
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +113,11 @@ def run_index(
     summary = Summary()
     root_names = [str(Path(r).absolute()) for r in roots]
 
+    unreadable: list[str] = []
+
     def skip(item: Skipped) -> None:
+        if item.reason == "unreadable":
+            unreadable.append(str(item.path))
         note_skip(summary, reporter, item.path, item.reason, item.detail)
 
     try:
@@ -114,7 +128,7 @@ def run_index(
     index = open_for_writing(directory, embedder, settings.storage)
     try:
         with index.writer() as writer:
-            plan = make_plan(found, index.catalog.files(), root_names)
+            plan = make_plan(found, index.catalog.files(), root_names, keep=unreadable)
             for path, reason in plan.unreadable:
                 skip(Skipped(path, "unreadable", reason))
             summary.files_unchanged = plan.unchanged
@@ -125,29 +139,34 @@ def run_index(
             summary.chunks_removed += result.chunks_removed
             reporter.on_plan(len(plan.index))
             _index_files(writer, plan.index, embedder, settings, reporter, summary)
+            if needs_compaction(index):
+                compact_lexical(index)
     finally:
         index.close()
     summary.seconds = time.perf_counter() - started
     return summary
 
 
-def _index_files(
-    writer: Writer,
-    todo: list[Candidate],
+def prepare_batches(
+    todo: Sequence[Candidate],
     embedder: Embedder,
     settings: IndexSettings,
     reporter: Reporter,
     summary: Summary,
-) -> None:
+) -> Iterator[Batch]:
+    """Extract, chunk and embed ``todo``; yield upsert batches of about ``commit_chunks``.
+
+    Nothing here touches the index: the caller commits each batch (and adds its
+    ``CommitResult`` with :func:`count_commit`) before asking for the next. A file that cannot
+    be extracted is reported through ``reporter`` and left out. Stops early, between files,
+    once ``reporter.should_stop()`` says so; what was prepared so far is still yielded.
+    """
     chunker = Chunker(embedder.tokenize, embedder.max_tokens, overlap=32)
     pending: list[tuple[FileRecord, list[Chunk]]] = []
     pending_chunks = 0
     done = 0
 
-    def flush() -> None:
-        nonlocal pending, pending_chunks
-        if not pending:
-            return
+    def embed_pending() -> Batch:
         texts = [c.embed_text for _, chunks in pending for c in chunks]
         vectors = np.zeros((len(texts), 0), np.float32)
         parts = []
@@ -167,25 +186,16 @@ def _index_files(
             mine = vectors[offset : offset + len(chunks)]
             offset += len(chunks)
             batch.upserts.append(Upsert(record, records, [c.embed_text for c in chunks], mine))
-        result = writer.commit(batch)
-        summary.chunks_added += result.chunks_added
-        summary.chunks_removed += result.chunks_removed
-        summary.files_indexed += len(pending)
-        pending, pending_chunks = [], 0
+        return batch
 
     for cand in todo:
+        if reporter.should_stop():
+            break
         item = cand.found
         try:
             doc = extract(item.path)
         except ExtractionError as exc:
-            reason = "encrypted" if "encrypted" in str(exc).lower() else "extract-error"
-            note_skip(summary, reporter, item.path, reason, str(exc))
-            done += 1
-            continue
-        except OSError as exc:
-            gone = isinstance(exc, FileNotFoundError)
-            reason = "vanished" if gone else "unreadable"
-            note_skip(summary, reporter, item.path, reason, exc.strerror or str(exc))
+            note_skip(summary, reporter, item.path, extraction_reason(exc), str(exc))
             done += 1
             continue
         chunks = chunker.split(doc, label=item.path.name)
@@ -196,12 +206,43 @@ def _index_files(
         done += 1
         reporter.on_progress(Progress(done, len(todo), summary.chunks_added, str(item.path)))
         if pending_chunks >= settings.commit_chunks:
-            flush()
-    flush()
+            yield embed_pending()
+            pending, pending_chunks = [], 0
+    if pending:
+        yield embed_pending()
+
+
+def count_commit(summary: Summary, batch: Batch, result: CommitResult) -> None:
+    """Add a committed batch to ``summary``."""
+    summary.chunks_added += result.chunks_added
+    summary.chunks_removed += result.chunks_removed
+    summary.files_indexed += len(batch.upserts)
+
+
+def _index_files(
+    writer: Writer,
+    todo: list[Candidate],
+    embedder: Embedder,
+    settings: IndexSettings,
+    reporter: Reporter,
+    summary: Summary,
+) -> None:
+    for batch in prepare_batches(todo, embedder, settings, reporter, summary):
+        count_commit(summary, batch, writer.commit(batch))
 
 
 # Skips that are expected in any real folder: counted, but not worth a warning line each.
 QUIET_SKIPS = frozenset({"binary", "empty", "duplicate", "symlink"})
+
+
+def extraction_reason(exc: ExtractionError) -> str:
+    """The skip reason for a failed extraction: an I/O cause is named as such."""
+    cause = exc.__cause__
+    if isinstance(cause, FileNotFoundError):
+        return "vanished"
+    if isinstance(cause, OSError):
+        return "unreadable"
+    return "encrypted" if "encrypted" in str(exc).lower() else "extract-error"
 
 
 def note_skip(summary: Summary, reporter: Reporter, path: Path, reason: str, detail: str) -> None:
