@@ -1,0 +1,475 @@
+"""``sleuth watch``: keep an index equal to the disk while folders change.
+
+Pieces
+------
+:class:`Collector`
+    The watchdog event handler. Runs on the observer's thread and does nothing but turn
+    events into :class:`~sleuth.indexer.sync.Changes` (a set of paths, a set of directories to
+    rescan) under a lock, with the time of the first and the last event.
+:class:`Watcher`
+    The main loop. Reconciles on start, then takes a batch from the collector once no event
+    came for ``debounce`` seconds (or ``max_wait`` seconds after the first event of a
+    continuous storm) and applies it with :class:`~sleuth.indexer.sync.Syncer`, the same diff
+    and upsert/remove path as ``sleuth index``. A dead observer thread, an inotify queue
+    overflow or any other problem the observer logs triggers a full reconcile (after
+    restarting the observer if it died).
+:class:`WatchLock`
+    One watcher per index, held for the watcher's life. The index's *write* lock is taken only
+    to commit each batch, so ``sleuth index`` can run between batches.
+
+Events are coalesced by path, so an editor's save-by-rename (write ``.x.swp``, rename it over
+``x``) ends as "``x`` changed, ``.x.swp`` gone" and the diff does the rest: the temp name is
+never indexed if it lived within one batch, and removed if it was. A moved directory marks
+both its old and new path for a rescan; the diff recognises the moved files by content hash.
+
+This module never prints: batches are reported through callbacks, warnings too.
+"""
+
+# ruff: noqa: PTH100, PTH112, PTH114, PTH116, PTH118, PTH119, PTH120
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import logging
+import os
+import stat
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol, cast
+
+from sleuth.indexer.embedder import Embedder
+from sleuth.indexer.errors import IndexingError
+from sleuth.indexer.pipeline import (
+    QUIET_SKIPS,
+    IndexSettings,
+    Reporter,
+    Summary,
+    open_for_writing,
+)
+from sleuth.indexer.sync import Changes, Conflict, RootGone, Stopped, Syncer, root_of_watch
+from sleuth.store.errors import IndexLockedError
+from sleuth.store.index import Index
+
+WATCH_LOCK_FILE = "watch.lock"
+# Only these event kinds can change what is indexed; the rest (opened, closed without
+# writing, a directory's own modified/attrib) are not even asked of the kernel.
+EVENT_KINDS = (
+    "FileCreatedEvent",
+    "FileModifiedEvent",  # also attrib: a chmod can make a file (un)readable
+    "FileDeletedEvent",
+    "FileMovedEvent",
+    "FileClosedEvent",
+    "DirCreatedEvent",
+    "DirDeletedEvent",
+    "DirMovedEvent",
+)
+RULE_FILES = frozenset({".gitignore", ".sleuthignore"})
+MAX_PENDING_PATHS = 100_000  # beyond this a full reconcile is cheaper than a path list
+ROOT_GRACE = 2.0  # seconds a watched path may be missing before the watcher gives up
+
+EventKind = Literal["reconcile", "batch"]
+
+
+@dataclass(frozen=True, slots=True)
+class WatchSettings:
+    index: IndexSettings = field(default_factory=lambda: IndexSettings(commit_chunks=128))
+    debounce: float = 0.5  # seconds without events before a batch is taken
+    max_wait: float = 5.0  # seconds after the first event of a storm: take a batch anyway
+    tick: float = 0.25  # how often the loop looks at the stop flag and the observer's health
+
+    def __post_init__(self) -> None:
+        if self.debounce < 0 or self.max_wait <= 0 or self.tick <= 0:
+            raise ValueError("debounce must be >= 0, max_wait and tick > 0")
+
+
+@dataclass(frozen=True, slots=True)
+class WatchEvent:
+    """One applied batch (or reconcile), as the CLI reports it."""
+
+    kind: EventKind
+    summary: Summary
+    reason: str = ""  # for a reconcile: start, once, overflow, observer-error, storm
+    paths: int = 0  # changed paths the batch was made of (0 for a reconcile)
+
+    @property
+    def changed(self) -> bool:
+        """Whether the batch is worth a line: something indexed, removed, moved or failed.
+
+        Re-stamped (touched) files and the expected skips (binary, empty, …) are not.
+        """
+        s = self.summary
+        noisy = any(reason not in QUIET_SKIPS for reason in s.skipped)
+        return bool(s.files_indexed or s.files_removed or s.files_moved or noisy)
+
+
+class WatchLock:
+    """An advisory lock that only one watcher per index can hold, for its whole life."""
+
+    def __init__(self, directory: Path) -> None:
+        self.path = directory / WATCH_LOCK_FILE
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise IndexLockedError(
+                f"another 'sleuth watch'{self._holder()} is already watching this index; "
+                "stop it first or use --index NAME"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._fd = fd
+
+    def _holder(self) -> str:
+        try:
+            pid = self.path.read_text().strip()
+        except OSError:
+            return ""
+        return f" (pid {pid})" if pid.isdigit() else ""
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> WatchLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+class FsEvent(Protocol):
+    """What the collector reads of a ``watchdog.events.FileSystemEvent``."""
+
+    event_type: str
+    src_path: bytes | str
+    dest_path: bytes | str
+    is_directory: bool
+
+
+class Collector:
+    """Turns watchdog events into pending :class:`Changes`; thread-safe.
+
+    An event handler by duck typing (watchdog calls ``dispatch``), so that importing this
+    module does not import watchdog: ``sleuth --help`` stays instant.
+    """
+
+    def __init__(self, roots: Sequence[str], exclude: str | None = None) -> None:
+        self.roots = list(roots)
+        self.exclude = exclude
+        self._lock = threading.Lock()
+        self._pending = Changes()
+        self._first = 0.0  # monotonic time of the first pending event, 0 when none
+        self._last = 0.0
+        self.events = 0  # seen since start, for tests and --debug
+
+    def dispatch(self, event: FsEvent) -> None:
+        self.on_any_event(event)
+
+    def on_any_event(self, event: FsEvent) -> None:
+        src = os.fsdecode(event.src_path)
+        dest = os.fsdecode(event.dest_path) if event.dest_path else ""
+        if event.event_type == "moved":
+            self._add(src, event.is_directory)
+            if dest:
+                self._add(dest, event.is_directory)
+        elif event.event_type in ("created", "deleted"):
+            self._add(src, event.is_directory)
+        elif event.event_type in ("modified", "closed") and not event.is_directory:
+            # A folder's own "modified" only says an entry changed, which has its own event.
+            self._add(src, is_dir=False)
+
+    def _add(self, path: str, is_dir: bool) -> None:
+        path = os.path.abspath(path)
+        if self.exclude and (path == self.exclude or path.startswith(self.exclude + os.sep)):
+            return  # our own index files: reacting to them would loop forever
+        if root_of_watch(path, self.roots) is None:
+            return  # outside every root (the parent folder of a watched file)
+        name = os.path.basename(path)
+        if name in RULE_FILES:
+            # New ignore rules change what is indexed below their folder.
+            self.add(os.path.dirname(path), is_dir=True)
+        elif name == "exclude" and path.endswith(os.sep + os.path.join(".git", "info", "exclude")):
+            self.add(os.path.dirname(os.path.dirname(os.path.dirname(path))), is_dir=True)
+        self.add(path, is_dir=is_dir)
+
+    def add(self, path: str, *, is_dir: bool) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self.events += 1
+            pending = self._pending
+            if not pending.full:
+                (pending.dirs if is_dir else pending.files).add(path)
+                if len(pending) > MAX_PENDING_PATHS:
+                    pending.files, pending.dirs = set(), set()
+                    pending.full, pending.reason = True, "storm"
+            if not self._first:
+                self._first = now
+            self._last = now
+
+    def request_full(self, reason: str) -> None:
+        """Ask for a full reconcile with the next batch (after an overflow, an error)."""
+        with self._lock:
+            if not self._pending.full:
+                self._pending.files, self._pending.dirs = set(), set()
+                self._pending.full, self._pending.reason = True, reason
+            now = time.monotonic()
+            if not self._first:
+                self._first = now
+            self._last = now
+
+    def requeue(self, changes: Changes) -> None:
+        """Put back changes that could not be applied, ahead of any debounce."""
+        with self._lock:
+            changes.merge(self._pending)
+            self._pending = changes
+            self._first = self._last = time.monotonic() - 3600.0
+
+    def due(self, debounce: float, max_wait: float) -> float | None:
+        """Seconds until the pending batch is due (<= 0: now); None when nothing is pending."""
+        with self._lock:
+            if not self._pending:
+                return None
+            now = time.monotonic()
+            return min(self._last + debounce, self._first + max_wait) - now
+
+    def take(self) -> Changes:
+        with self._lock:
+            self._first = self._last = 0.0
+            return self._pending.take()
+
+
+class _TroubleLog(logging.Handler):
+    """Hears what watchdog logs when it loses events (queue overflow) or a watch fails."""
+
+    def __init__(self, collector: Collector, on_warning: Callable[[str], None]) -> None:
+        super().__init__(logging.WARNING)
+        self.collector = collector
+        self.on_warning = on_warning
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        reason = "overflow" if "overflow" in message.lower() else "observer-error"
+        self.on_warning(f"file watcher: {message}; reconciling")
+        self.collector.request_full(reason)
+
+
+class Watcher:
+    """Watches ``roots`` and keeps the index in ``directory`` equal to them."""
+
+    def __init__(
+        self,
+        directory: Path,
+        roots: Sequence[Path | str],
+        embedder: Embedder,
+        settings: WatchSettings | None = None,
+        *,
+        on_event: Callable[[WatchEvent], None] = lambda _e: None,
+        on_warning: Callable[[str], None] = lambda _m: None,
+        on_ready: Callable[[], None] = lambda: None,
+        stop: threading.Event | None = None,
+    ) -> None:
+        self.directory = directory
+        self.roots = [os.path.abspath(r) for r in roots]
+        self.embedder = embedder
+        self.settings = settings or WatchSettings()
+        self.on_event = on_event
+        self.on_warning = on_warning
+        self.on_ready = on_ready
+        self.stop = stop or threading.Event()
+        for root in self.roots:
+            if not os.path.lexists(root):
+                raise IndexingError(f"path does not exist: {root}")
+        self.exclude = os.path.abspath(directory)
+        self.follow = self.settings.index.discovery.follow_symlinks
+        self.collector = Collector(self.roots, self.exclude)
+        self.reporter = Reporter(on_warning=on_warning, should_stop=self.stop.is_set)
+        self._observer: Any = None
+        self._emitters = 0
+        self._identities: list[tuple[int, int] | None] = []
+        self._missing_since: float | None = None
+        self.reconciles = 0
+
+    # -- public -------------------------------------------------------------------------
+    def run_once(self) -> WatchEvent:
+        """Reconcile the index with the disk and return (for cron and ``--once``)."""
+        with WatchLock(self.directory):
+            index = open_for_writing(self.directory, self.embedder, self.settings.index.storage)
+            try:
+                return self._reconcile(self._syncer(index), "once")
+            finally:
+                index.close()
+
+    def run(self) -> None:
+        """Watch until :attr:`stop` is set; returns after the current batch."""
+        with WatchLock(self.directory):
+            index = open_for_writing(self.directory, self.embedder, self.settings.index.storage)
+            trouble = _TroubleLog(self.collector, self.on_warning)
+            watchdog_log = logging.getLogger("watchdog")
+            watchdog_log.addHandler(trouble)
+            try:
+                # The observer starts first: what changes during the reconcile is queued.
+                self._start_observer()
+                syncer = self._syncer(index)
+                self._reconcile(syncer, "start")
+                self.on_ready()
+                self._loop(syncer)
+            except Stopped:
+                pass
+            finally:
+                watchdog_log.removeHandler(trouble)
+                self._stop_observer()
+                index.close()
+
+    # -- loop ---------------------------------------------------------------------------
+    def _syncer(self, index: Index) -> Syncer:
+        return Syncer(index, self.roots, self.embedder, self.settings.index, self.reporter)
+
+    def _loop(self, syncer: Syncer) -> None:
+        s = self.settings
+        while not self.stop.is_set():
+            self._check_observer()
+            wait = self.collector.due(s.debounce, s.max_wait)
+            if wait is None or wait > 0:
+                self.stop.wait(s.tick if wait is None else min(wait, s.tick))
+                continue
+            changes = self.collector.take()
+            if changes.full:
+                self._reconcile(syncer, changes.reason or "reconcile", changes)
+            else:
+                self._apply(syncer, changes)
+
+    def _apply(self, syncer: Syncer, changes: Changes) -> None:
+        try:
+            summary = syncer.apply(changes)
+        except Conflict:
+            # `sleuth index` committed while we embedded: plan again against its result.
+            self.collector.requeue(changes)
+            return
+        except RootGone as gone:
+            raise IndexingError(f"{gone}; stopping") from None
+        self.on_event(WatchEvent("batch", summary, paths=len(changes)))
+
+    def _reconcile(self, syncer: Syncer, reason: str, changes: Changes | None = None) -> WatchEvent:
+        changes = changes or Changes(full=True, reason=reason)
+        for _attempt in range(100):
+            try:
+                summary = syncer.apply(changes)
+                break
+            except Conflict:
+                continue
+            except RootGone as gone:
+                raise IndexingError(f"{gone}; stopping") from None
+        else:  # pragma: no cover - a writer that commits faster than we can plan
+            raise IndexingError("the index keeps changing under the watcher; giving up")
+        self.reconciles += 1
+        event = WatchEvent("reconcile", summary, reason=reason)
+        self.on_event(event)
+        return event
+
+    # -- observer -------------------------------------------------------------------------
+    def _start_observer(self) -> None:
+        from watchdog import events
+        from watchdog.observers import Observer
+
+        kinds = [getattr(events, name) for name in EVENT_KINDS]
+        observer = Observer()
+        for root in self._watch_roots():
+            is_dir = os.path.isdir(root)
+            # A single file is watched through its folder, so a save-by-rename that gives it
+            # a new inode is still seen; the collector drops the folder's other entries.
+            where = root if is_dir else os.path.dirname(root)
+            try:
+                observer.schedule(
+                    cast(Any, self.collector),  # a handler by duck typing (see Collector)
+                    where,
+                    recursive=is_dir,
+                    event_filter=kinds,
+                    # A root given as a link is walked through it, so watch it through it.
+                    follow_symlink=self.follow or os.path.islink(where),
+                )
+            except OSError as exc:
+                raise IndexingError(_watch_failure(where, exc)) from exc
+        try:
+            observer.start()
+        except OSError as exc:
+            observer.stop()
+            raise IndexingError(_watch_failure(", ".join(self.roots), exc)) from exc
+        self._observer = observer
+        self._emitters = len(observer.emitters)
+        self._identities = _identities(self.roots)
+
+    def _watch_roots(self) -> list[str]:
+        """The roots, without those inside another watched folder (one watch covers both)."""
+        folders = [r for r in self.roots if os.path.isdir(r)]
+        return [
+            r for r in self.roots if not any(r != f and r.startswith(f + os.sep) for f in folders)
+        ]
+
+    def _stop_observer(self) -> None:
+        observer, self._observer = self._observer, None
+        if observer is not None:
+            observer.stop()
+            if observer.is_alive():
+                observer.join(timeout=5)
+
+    def _check_observer(self) -> None:
+        """Restart a dead observer; what it missed is found by a full reconcile.
+
+        Also notices a root that was moved away (its watch would follow the old inode) or
+        replaced by another folder of the same name.
+        """
+        observer = self._observer
+        if observer is None:
+            return
+        identities = _identities(self.roots)
+        if None in identities:
+            if self._missing_since is None:
+                self._missing_since = time.monotonic()
+            elif time.monotonic() - self._missing_since > ROOT_GRACE:
+                gone = [r for r, i in zip(self.roots, identities, strict=True) if i is None]
+                raise IndexingError(f"watched path disappeared: {gone[0]}; stopping")
+            return  # an editor may delete and rewrite a watched file: give it a moment
+        self._missing_since = None
+        emitters = list(observer.emitters)
+        healthy = observer.is_alive() and len(emitters) == self._emitters
+        if healthy and all(e.is_alive() for e in emitters) and identities == self._identities:
+            return
+        self.on_warning("file watcher lost its watches; restarting it and reconciling")
+        self._stop_observer()
+        self._start_observer()
+        self.collector.request_full("observer-error")
+
+
+def _identities(paths: Sequence[str]) -> list[tuple[int, int] | None]:
+    """(device, inode) of each watched folder, None for a missing path; files give (0, 0)."""
+    out: list[tuple[int, int] | None] = []
+    for path in paths:
+        try:
+            st = os.stat(path)
+        except OSError:
+            out.append(None)
+            continue
+        # A watched file is watched through its folder: a new inode (save-by-rename) is fine.
+        out.append((st.st_dev, st.st_ino) if stat.S_ISDIR(st.st_mode) else (0, 0))
+    return out
+
+
+def _watch_failure(where: str, exc: OSError) -> str:
+    if exc.errno in (errno.ENOSPC, errno.EMFILE):
+        return (
+            f"cannot watch {where}: the system's limit on file watches is reached "
+            "(raise fs.inotify.max_user_watches / max_user_instances with sysctl)"
+        )
+    return f"cannot watch {where}: {exc.strerror or exc}"
