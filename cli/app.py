@@ -102,4 +102,7 @@ def run(argv: list[str] | None = None) -> int:
             raise
         env.error(_message(exc))
         return ExitCode.ERROR
-    return int(result) if isinstance(result, int) else ExitCode.OK
+    code = int(result) if isinstance(result, int) else ExitCode.OK
+    if code == ExitCode.INTERRUPTED:  # typer turned Ctrl-C into a plain exit code
+        env.error("interrupted")
+    return code

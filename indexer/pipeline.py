@@ -22,7 +22,7 @@ from sleuth.indexer.compact import compact_lexical, needs_compaction
 from sleuth.indexer.discovery import DiscoveryOptions, FoundFile, Skipped, walk
 from sleuth.indexer.embedder import Embedder
 from sleuth.indexer.errors import IndexingError
-from sleuth.indexer.plan import Candidate, make_plan
+from sleuth.indexer.plan import Candidate, in_scope, make_plan
 from sleuth.store.index import (
     Batch,
     CommitResult,
@@ -36,6 +36,8 @@ from sleuth.store.manifest import Manifest, StorageMode
 from sleuth.store.records import ChunkRecord, FileRecord
 
 EMBED_SLICE = 32  # chunks per embed call: small enough for smooth progress, big enough to pack
+# Seconds a run waits for the write lock: long enough to slip between a watcher's commits.
+WRITER_PATIENCE = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,10 +126,13 @@ def run_index(
         found = list(walk(root_names, settings.discovery, skip))
     except FileNotFoundError as exc:
         raise IndexingError(f"path does not exist: {exc.filename or exc}") from None
+    # Never index the index itself (a project's .sleuth/ with --hidden, SLEUTH_HOME in a root).
+    own = str(directory.absolute())
+    found = [f for f in found if not in_scope(str(f.path), [own])]
 
     index = open_for_writing(directory, embedder, settings.storage)
     try:
-        with index.writer() as writer:
+        with index.writer(timeout=WRITER_PATIENCE) as writer:
             plan = make_plan(found, index.catalog.files(), root_names, keep=unreadable)
             for path, reason in plan.unreadable:
                 skip(Skipped(path, "unreadable", reason))

@@ -100,6 +100,7 @@ class Catalog:
 
     def __init__(self, path: Path, *, readonly: bool = False) -> None:
         self.path = path
+        self.readonly = readonly
         try:
             if readonly:
                 uri = f"file:{path}?mode=ro"
@@ -131,10 +132,19 @@ class Catalog:
     def close(self) -> None:
         self.db.close()
 
-    def checkpoint(self) -> None:
-        # A busy reader may hold the log; SQLite then checkpoints it later on its own.
+    def checkpoint(self, *, truncate: bool) -> None:
+        """Copy the write-ahead log into the database; ``truncate`` also shrinks the log file.
+
+        TRUNCATE waits for readers, so it gets a short busy timeout: if a search holds the
+        log, SQLite folds it in later on its own.
+        """
         with contextlib.suppress(sqlite3.OperationalError):
-            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            if truncate:
+                self.db.execute("PRAGMA busy_timeout=200")
+                self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                self.db.execute("PRAGMA busy_timeout=30000")
+            else:
+                self.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     # -- transactions -------------------------------------------------------------------
     def transaction(self) -> _Transaction:

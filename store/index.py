@@ -90,6 +90,9 @@ class Index:
         return cls(directory, manifest, catalog)
 
     def close(self) -> None:
+        if not self.catalog.readonly:
+            # Give the write-ahead log's space back, unless a reader is using it right now.
+            self.catalog.checkpoint(truncate=True)
         self.catalog.close()
 
     def __enter__(self) -> Index:
@@ -132,14 +135,14 @@ class Index:
         return Graph.load(path, m.storage, m.model.dims, view=view)
 
     @contextlib.contextmanager
-    def writer(self, *, wait: bool = False) -> Iterator[Writer]:
+    def writer(self, *, wait: bool = False, timeout: float = 0.0) -> Iterator[Writer]:
         lock = WriteLock(self.directory)
-        lock.acquire(wait=wait)
+        lock.acquire(wait=wait, timeout=timeout)
         try:
             yield Writer(self)
         finally:
-            # Fold the write-ahead log back into the database so it does not linger on disk.
-            self.catalog.checkpoint()
+            # PASSIVE never waits for readers, so searches cannot stall the next writer.
+            self.catalog.checkpoint(truncate=False)
             lock.release()
 
 
@@ -155,7 +158,8 @@ class Writer:
         live = self.index.generation
         for path in self.index.directory.glob("vectors.*.usearch"):
             number = path.name.split(".")[1]
-            if number.isdigit() and int(number) not in (live, live - 1):
+            # Two older generations stay for searches that read the catalog just before a commit.
+            if number.isdigit() and not live - 2 <= int(number) <= live:
                 path.unlink(missing_ok=True)
         for path in self.index.directory.glob(".vectors.*.tmp"):
             path.unlink(missing_ok=True)
@@ -192,7 +196,7 @@ class Writer:
             vectors_file(index.directory, next_generation).unlink(missing_ok=True)
             self.graph = index.load_graph(view=False) if index.graph_active else None
             raise
-        vectors_file(index.directory, next_generation - 2).unlink(missing_ok=True)
+        vectors_file(index.directory, next_generation - 3).unlink(missing_ok=True)
         return CommitResult(len(added_keys), len(removed))
 
     def _update_graph(

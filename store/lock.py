@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import time
 from pathlib import Path
 from types import TracebackType
 
@@ -19,11 +20,21 @@ class WriteLock:
         self.path = directory / LOCK_FILE
         self._fd: int | None = None
 
-    def acquire(self, *, wait: bool = False) -> None:
+    def acquire(self, *, wait: bool = False, timeout: float = 0.0) -> None:
+        """Take the lock; ``wait`` blocks for good, ``timeout`` retries for that many seconds.
+
+        A short timeout lets a manual ``sleuth index`` slip between a watcher's commits.
+        """
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() < deadline:
+                    time.sleep(0.05)
+                    continue
             os.close(fd)
             holder = self._holder()
             raise IndexLockedError(
