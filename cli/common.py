@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from sleuth.indexer.discovery import DiscoveryOptions
 from sleuth.indexer.embedder import Embedder, LlamaEmbedder
 from sleuth.indexer.model import resolve_model
 from sleuth.store.errors import IndexMissingError
@@ -38,6 +39,45 @@ ThreadsOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or warnings.")]
+HiddenOpt = Annotated[bool, typer.Option("--hidden", help="Include hidden files and folders.")]
+FollowOpt = Annotated[bool, typer.Option("--follow", "-L", help="Follow symbolic links.")]
+NoIgnoreOpt = Annotated[
+    bool, typer.Option("--no-ignore", help="Ignore .gitignore/.sleuthignore rules.")
+]
+MaxSizeOpt = Annotated[str, typer.Option("--max-size", help="Skip files larger than this.")]
+DEFAULT_MAX_SIZE = "10M"
+
+
+def parse_size(text: str) -> int:
+    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    value = text.strip().upper().removesuffix("B").removesuffix("I")
+    unit = value[-1:] if value[-1:] in units else ""
+    number = value[: len(value) - len(unit)]
+    try:
+        size = int(float(number) * units[unit])
+    except ValueError:
+        raise typer.BadParameter(f"not a size: {text!r} (try 500K, 10M, 1G)") from None
+    if size <= 0:
+        raise typer.BadParameter("size must be positive")
+    return size
+
+
+def discovery_options(
+    hidden: bool, follow: bool, no_ignore: bool, max_size: str
+) -> DiscoveryOptions:
+    return DiscoveryOptions(
+        hidden=hidden,
+        follow_symlinks=follow,
+        max_size=parse_size(max_size),
+        respect_ignore_files=not no_ignore,
+    )
+
+
+def require_paths(paths: list[Path]) -> None:
+    """Fail before any work (or model load) when a named path does not exist."""
+    for path in paths:
+        if not path.exists() and not path.is_symlink():
+            raise FileNotFoundError(2, "No such file or directory", str(path))
 
 
 def make_embedder(model: Path | None, threads: int | None) -> Embedder:

@@ -18,35 +18,25 @@ from rich.progress import (
 )
 
 from sleuth.cli.common import (
+    DEFAULT_MAX_SIZE,
+    FollowOpt,
+    HiddenOpt,
     IndexOpt,
     JsonOpt,
+    MaxSizeOpt,
     ModelOpt,
+    NoIgnoreOpt,
     QuietOpt,
     ThreadsOpt,
+    discovery_options,
     location,
     make_embedder,
+    require_paths,
 )
 from sleuth.cli.env import Env
-from sleuth.indexer.discovery import DiscoveryOptions
 from sleuth.indexer.pipeline import IndexSettings, Reporter, Summary, run_index
 from sleuth.indexer.pipeline import Progress as IndexProgress
 from sleuth.store.manifest import STORAGE_MODES
-
-DEFAULT_MAX_SIZE = "10M"
-
-
-def parse_size(text: str) -> int:
-    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
-    value = text.strip().upper().removesuffix("B").removesuffix("I")
-    unit = value[-1:] if value[-1:] in units else ""
-    number = value[: len(value) - len(unit)]
-    try:
-        size = int(float(number) * units[unit])
-    except ValueError:
-        raise typer.BadParameter(f"not a size: {text!r} (try 500K, 10M, 1G)") from None
-    if size <= 0:
-        raise typer.BadParameter("size must be positive")
-    return size
 
 
 def index(
@@ -61,16 +51,10 @@ def index(
             help="compact (1-bit codes + recompute) or full (f16 vectors); set at creation.",
         ),
     ] = "compact",
-    hidden: Annotated[
-        bool, typer.Option("--hidden", help="Include hidden files and folders.")
-    ] = False,
-    follow: Annotated[bool, typer.Option("--follow", "-L", help="Follow symbolic links.")] = False,
-    no_ignore: Annotated[
-        bool, typer.Option("--no-ignore", help="Ignore .gitignore/.sleuthignore rules.")
-    ] = False,
-    max_size: Annotated[
-        str, typer.Option("--max-size", help="Skip files larger than this.")
-    ] = DEFAULT_MAX_SIZE,
+    hidden: HiddenOpt = False,
+    follow: FollowOpt = False,
+    no_ignore: NoIgnoreOpt = False,
+    max_size: MaxSizeOpt = DEFAULT_MAX_SIZE,
     model: ModelOpt = None,
     threads: ThreadsOpt = None,
     as_json: JsonOpt = False,
@@ -81,17 +65,9 @@ def index(
     if storage not in STORAGE_MODES:
         raise typer.BadParameter(f"--storage must be one of {', '.join(STORAGE_MODES)}")
     settings = IndexSettings(
-        storage=storage,
-        discovery=DiscoveryOptions(
-            hidden=hidden,
-            follow_symlinks=follow,
-            max_size=parse_size(max_size),
-            respect_ignore_files=not no_ignore,
-        ),
+        storage=storage, discovery=discovery_options(hidden, follow, no_ignore, max_size)
     )
-    for path in paths:
-        if not path.exists() and not path.is_symlink():
-            raise FileNotFoundError(2, "No such file or directory", str(path))
+    require_paths(paths)
     loc = location(index_name)
     embedder = make_embedder(model, threads)
     show = env.stderr_tty and not quiet

@@ -15,16 +15,21 @@ from typing import Annotated
 import typer
 
 from sleuth.cli.common import (
+    DEFAULT_MAX_SIZE,
+    FollowOpt,
+    HiddenOpt,
     IndexOpt,
+    MaxSizeOpt,
     ModelOpt,
+    NoIgnoreOpt,
     QuietOpt,
     ThreadsOpt,
+    discovery_options,
     location,
     make_embedder,
+    require_paths,
 )
 from sleuth.cli.env import Env
-from sleuth.cli.index_cmd import DEFAULT_MAX_SIZE, parse_size
-from sleuth.indexer.discovery import DiscoveryOptions
 from sleuth.indexer.pipeline import IndexSettings, Summary
 from sleuth.indexer.watcher import Watcher, WatchEvent, WatchSettings
 
@@ -49,16 +54,10 @@ def watch(
             help="Wait for this long without changes before indexing a batch.",
         ),
     ] = 0.5,
-    hidden: Annotated[
-        bool, typer.Option("--hidden", help="Include hidden files and folders.")
-    ] = False,
-    follow: Annotated[bool, typer.Option("--follow", "-L", help="Follow symbolic links.")] = False,
-    no_ignore: Annotated[
-        bool, typer.Option("--no-ignore", help="Ignore .gitignore/.sleuthignore rules.")
-    ] = False,
-    max_size: Annotated[
-        str, typer.Option("--max-size", help="Skip files larger than this.")
-    ] = DEFAULT_MAX_SIZE,
+    hidden: HiddenOpt = False,
+    follow: FollowOpt = False,
+    no_ignore: NoIgnoreOpt = False,
+    max_size: MaxSizeOpt = DEFAULT_MAX_SIZE,
     model: ModelOpt = None,
     threads: ThreadsOpt = None,
     as_json: Annotated[
@@ -70,20 +69,12 @@ def watch(
     env = Env.current()
     settings = WatchSettings(
         index=IndexSettings(
-            discovery=DiscoveryOptions(
-                hidden=hidden,
-                follow_symlinks=follow,
-                max_size=parse_size(max_size),
-                respect_ignore_files=not no_ignore,
-            ),
-            commit_chunks=128,
+            discovery=discovery_options(hidden, follow, no_ignore, max_size), commit_chunks=128
         ),
         debounce=debounce,
         max_wait=max(MAX_WAIT, debounce),
     )
-    for path in paths:
-        if not path.exists() and not path.is_symlink():
-            raise FileNotFoundError(2, "No such file or directory", str(path))
+    require_paths(paths)
     loc = location(index_name)
     log = _Log(env, loc.name, as_json=as_json, quiet=quiet)
     embedder = make_embedder(model, threads)

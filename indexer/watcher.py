@@ -30,7 +30,6 @@ This module never prints: batches are reported through callbacks, warnings too.
 from __future__ import annotations
 
 import errno
-import fcntl
 import logging
 import os
 import stat
@@ -51,8 +50,8 @@ from sleuth.indexer.pipeline import (
     open_for_writing,
 )
 from sleuth.indexer.sync import Changes, Conflict, RootGone, Stopped, Syncer, root_of_watch
-from sleuth.store.errors import IndexLockedError
 from sleuth.store.index import Index
+from sleuth.store.lock import FileLock
 
 WATCH_LOCK_FILE = "watch.lock"
 # Only these event kinds can change what is indexed; the rest (opened, closed without
@@ -106,47 +105,15 @@ class WatchEvent:
         return bool(s.files_indexed or s.files_removed or s.files_moved or noisy)
 
 
-class WatchLock:
+class WatchLock(FileLock):
     """An advisory lock that only one watcher per index can hold, for its whole life."""
 
     def __init__(self, directory: Path) -> None:
-        self.path = directory / WATCH_LOCK_FILE
-        self._fd: int | None = None
-
-    def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise IndexLockedError(
-                f"another 'sleuth watch'{self._holder()} is already watching this index; "
-                "stop it first or use --index NAME"
-            ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
-        self._fd = fd
-
-    def _holder(self) -> str:
-        try:
-            pid = self.path.read_text().strip()
-        except OSError:
-            return ""
-        return f" (pid {pid})" if pid.isdigit() else ""
-
-    def release(self) -> None:
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
-
-    def __enter__(self) -> WatchLock:
-        self.acquire()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
+        super().__init__(
+            directory / WATCH_LOCK_FILE,
+            "another 'sleuth watch'{holder} is already watching this index; "
+            "stop it first or use --index NAME",
+        )
 
 
 class FsEvent(Protocol):

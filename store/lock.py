@@ -1,4 +1,4 @@
-"""One writer per index: an advisory lock on a file beside the catalog."""
+"""Advisory locks on files beside the catalog: one writer per index, one watcher per index."""
 
 from __future__ import annotations
 
@@ -13,11 +13,16 @@ from sleuth.store.errors import IndexLockedError
 LOCK_FILE = "write.lock"
 
 
-class WriteLock:
-    """Held for the life of a writer; released by the kernel if the process dies."""
+class FileLock:
+    """An exclusive ``flock`` held until released; the kernel drops it if the process dies.
 
-    def __init__(self, directory: Path) -> None:
-        self.path = directory / LOCK_FILE
+    ``busy`` is the error message when another process holds it; ``{holder}`` in it becomes
+    " (pid N)" when the holder wrote its pid.
+    """
+
+    def __init__(self, path: Path, busy: str) -> None:
+        self.path = path
+        self._busy = busy
         self._fd: int | None = None
 
     def acquire(self, *, wait: bool = False, timeout: float = 0.0) -> None:
@@ -25,7 +30,8 @@ class WriteLock:
 
         A short timeout lets a manual ``sleuth index`` slip between a watcher's commits.
         """
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -36,11 +42,7 @@ class WriteLock:
                     time.sleep(0.05)
                     continue
             os.close(fd)
-            holder = self._holder()
-            raise IndexLockedError(
-                f"another sleuth process{holder} is writing to this index; "
-                "wait for it to finish or stop it"
-            ) from None
+            raise IndexLockedError(self._busy.format(holder=self._holder())) from None
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
         self._fd = fd
@@ -58,7 +60,7 @@ class WriteLock:
             os.close(self._fd)
             self._fd = None
 
-    def __enter__(self) -> WriteLock:
+    def __enter__(self) -> FileLock:
         self.acquire()
         return self
 
@@ -69,3 +71,14 @@ class WriteLock:
         tb: TracebackType | None,
     ) -> None:
         self.release()
+
+
+class WriteLock(FileLock):
+    """Held for the life of a writer."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(
+            directory / LOCK_FILE,
+            "another sleuth process{holder} is writing to this index; "
+            "wait for it to finish or stop it",
+        )
