@@ -11,7 +11,14 @@ from sleuth.cli.env import Env
 from sleuth.cli.exitcodes import ExitCode, UsageProblem
 from sleuth.cli.filters import build_filter
 from sleuth.cli.output import FORMATS, View, emit
-from sleuth.indexer.search import MODES, Hit, Searcher, SearchOptions, SearchResult
+from sleuth.indexer.search import (
+    DEFAULT_CANDIDATES,
+    MODES,
+    Hit,
+    Searcher,
+    SearchOptions,
+    SearchResult,
+)
 
 
 def search(
@@ -67,9 +74,12 @@ def search(
     candidates: Annotated[
         int,
         typer.Option(
-            "--candidates", min=1, max=1000, help="Chunks re-embedded per query (compact indexes)."
+            "--candidates",
+            min=1,
+            max=1000,
+            help="Most chunks re-embedded per query (compact indexes).",
         ),
-    ] = 20,
+    ] = DEFAULT_CANDIDATES,
     explain: Annotated[bool, typer.Option("--explain", help="Print timings to stderr.")] = False,
     index_name: IndexOpt = None,
     model: ModelOpt = None,

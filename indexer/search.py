@@ -14,10 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-import numpy as np
-
-from sleuth.indexer.chunking import embed_text
 from sleuth.indexer.embedder import Embedder
+from sleuth.indexer.recompute import Candidate, rescore
 from sleuth.indexer.source import read_texts
 from sleuth.store.cache import VectorCache
 from sleuth.store.dense import DenseIndex
@@ -28,6 +26,9 @@ from sleuth.store.vectors import FloatArray
 Mode = Literal["hybrid", "semantic", "lexical"]
 MODES: tuple[Mode, ...] = ("hybrid", "semantic", "lexical")
 ChunkFilter = Callable[[StoredChunk], bool]
+# At most this many chunks are re-embedded per query on compact indexes (usually far fewer:
+# see indexer.recompute). Measured recall@10 against exact search: 0.96-0.98 at 30, 0.99 at 50.
+DEFAULT_CANDIDATES = 40
 # What FTS5's unicode61 tokenizer treats as one token (underscore separates, as there).
 _TERM = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -36,9 +37,11 @@ _TERM = re.compile(r"[^\W_]+", re.UNICODE)
 class SearchOptions:
     limit: int = 10
     mode: Mode = "hybrid"
-    candidates: int = 20  # chunks re-embedded per query in compact mode
+    candidates: int = DEFAULT_CANDIDATES
     lexical_depth: int = 40
-    rrf_k: int = 60
+    # Tuned on pyfaq (see the README): plain RRF (k=60, equal weights) scored below dense.
+    rrf_k: int = 10
+    lexical_weight: float = 0.2  # RRF weight of the BM25 list (the dense list weighs 1)
     chunk_filter: ChunkFilter | None = None
 
 
@@ -135,7 +138,7 @@ class Searcher:
         elif options.mode == "lexical":
             result.hits = [Hit(s.chunk, s.text, s.score, None, "lexical") for s in lexical]
         else:
-            result.hits = _fuse(dense, lexical, options.rrf_k)
+            result.hits = _fuse(dense, lexical, options.rrf_k, options.lexical_weight)
         result.hits = result.hits[: options.limit]
         result.timings.fuse = time.perf_counter() - t0
         return result
@@ -154,13 +157,19 @@ class Searcher:
         result.timings.ann = time.perf_counter() - t0
         t0 = time.perf_counter()
         texts = read_texts(c for c, _ in picked)
-        live = [(c, texts[c.id].text) for c, _ in picked if texts[c.id].text is not None]
+        live = [Candidate(c, text, s) for c, s in picked if (text := texts[c.id].text) is not None]
         result.stale += len(picked) - len(live)
         if compact:
-            scored = self._rescore(qvec, live, result)
+            done = rescore(qvec, live, options.limit, self.embedder.embed, self.cache)
+            scored = [
+                _Scored(c.chunk, c.text, done.scores[c.chunk.id])
+                for c in live
+                if c.chunk.id in done.scores
+            ]
+            result.timings.recomputed += done.recomputed
+            result.timings.cached += done.cached
         else:
-            score_of = {c.id: s for c, s in picked}
-            scored = [_Scored(c, t, score_of[c.id]) for c, t in live if t is not None]
+            scored = [_Scored(c.chunk, c.text, c.estimate) for c in live]
         result.timings.recompute = time.perf_counter() - t0
         scored.sort(key=lambda s: -s.score)
         return scored
@@ -196,22 +205,6 @@ class Searcher:
                 return picked[:want]
             ask *= 4
 
-    def _rescore(
-        self, qvec: FloatArray, live: list[tuple[StoredChunk, str | None]], result: SearchResult
-    ) -> list[_Scored]:
-        items = [(c, t) for c, t in live if t is not None]
-        cached = self.cache.get((c.id, c.chunk.text_hash) for c, _ in items)
-        missing = [(c, t) for c, t in items if c.id not in cached]
-        if missing:
-            fresh = self.embedder.embed([embed_text(c.chunk.context, t) for c, t in missing])
-            self.cache.put(
-                (c.id, c.chunk.text_hash, v) for (c, _), v in zip(missing, fresh, strict=True)
-            )
-            cached.update({c.id: v for (c, _), v in zip(missing, fresh, strict=True)})
-        result.timings.recomputed += len(missing)
-        result.timings.cached += len(items) - len(missing)
-        return [_Scored(c, t, float(np.dot(qvec, cached[c.id]))) for c, t in items]
-
     # -- lexical -------------------------------------------------------------------------
     def _lexical(self, query: str, options: SearchOptions, result: SearchResult) -> list[_Scored]:
         t0 = time.perf_counter()
@@ -238,8 +231,8 @@ class Searcher:
         return out
 
 
-def _fuse(dense: Iterable[_Scored], lexical: Iterable[_Scored], k: int) -> list[Hit]:
-    """Reciprocal Rank Fusion, scaled so 1.0 means first in both lists."""
+def _fuse(dense: Iterable[_Scored], lexical: Iterable[_Scored], k: int, weight: float) -> list[Hit]:
+    """Weighted Reciprocal Rank Fusion, scaled so 1.0 means first in both lists."""
     fused: dict[int, float] = {}
     similarity: dict[int, float] = {}
     found: dict[int, _Scored] = {}
@@ -248,9 +241,9 @@ def _fuse(dense: Iterable[_Scored], lexical: Iterable[_Scored], k: int) -> list[
         similarity[item.chunk.id] = item.score
         found[item.chunk.id] = item
     for rank, item in enumerate(lexical, 1):
-        fused[item.chunk.id] = fused.get(item.chunk.id, 0.0) + 1.0 / (k + rank)
+        fused[item.chunk.id] = fused.get(item.chunk.id, 0.0) + weight / (k + rank)
         found.setdefault(item.chunk.id, item)
-    best = 2.0 / (k + 1)
+    best = (1.0 + weight) / (k + 1)
     order = sorted(fused, key=lambda i: -fused[i])
     return [
         Hit(found[i].chunk, found[i].text, fused[i] / best, similarity.get(i), "hybrid")

@@ -123,3 +123,16 @@ def test_newer_or_older_schema_is_refused(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(StoreError, match="newer"):
         Catalog(path)
+
+
+def test_recompute_stops_only_when_nothing_left_can_enter_the_top() -> None:
+    from sleuth.indexer.recompute import can_stop
+
+    estimates = [10.0, 9.0, 8.0, 7.0, 6.0, 5.0, 4.0, 3.0]
+    exact = [e / 20 for e in estimates]  # a perfect line: cos = est / 20
+    assert can_stop(estimates, exact, next_estimate=1.0, need=3)  # 0.05 < 0.40
+    assert not can_stop(estimates, exact, next_estimate=9.5, need=3)
+    assert not can_stop(estimates[:4], exact[:4], next_estimate=0.0, need=3)  # too few to fit
+    noisy = [x + (0.2 if i == 2 else 0.0) for i, x in enumerate(exact)]
+    # The largest error seen widens the margin: a candidate close to the cut is still scored.
+    assert not can_stop(estimates, noisy, next_estimate=7.5, need=3)
