@@ -102,6 +102,11 @@ def run(argv: list[str] | None = None) -> int:
             raise
         env.error(_message(exc))
         return ExitCode.ERROR
+    except Exception as exc:  # a bug: still one line for the user, the traceback on request
+        if os.environ.get("SLEUTH_DEBUG"):
+            raise
+        env.error(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)")
+        return ExitCode.ERROR
     code = int(result) if isinstance(result, int) else ExitCode.OK
     if code == ExitCode.INTERRUPTED:  # typer turned Ctrl-C into a plain exit code
         env.error("interrupted")

@@ -14,14 +14,23 @@ from sleuth.cli.common import IndexOpt, JsonOpt, location, open_existing
 from sleuth.cli.env import Env
 from sleuth.cli.exitcodes import UsageProblem
 from sleuth.indexer.plan import in_scope
-from sleuth.store.errors import IndexMissingError
+from sleuth.store.errors import IndexMissingError, StoreError
 from sleuth.store.index import Batch, Index, index_exists
 from sleuth.store.lock import WriteLock
 from sleuth.store.paths import PROJECT_DIR, find_project_dir, indexes_dir, validate_name
 
 
 def _describe(name: str, directory: Path, project: bool) -> dict[str, object]:
-    index = Index.open(directory, readonly=True)
+    try:
+        index = Index.open(directory, readonly=True)
+    except StoreError as exc:
+        # One unreadable index must not hide the others.
+        return {
+            "name": name,
+            "directory": str(directory),
+            "project_local": project,
+            "error": str(exc),
+        }
     try:
         files, chunks = index.catalog.counts()
         footprint = index.footprint().total
@@ -57,15 +66,16 @@ def list_indexes(as_json: JsonOpt = False) -> None:
         return
     if not env.stdout_tty:
         for item in found:
-            print(
-                f"{item['name']}\t{item['files']}\t{item['chunks']}\t{item['directory']}",
-                file=env.stdout,
-            )
+            counts = "-\t-" if "error" in item else f"{item['files']}\t{item['chunks']}"
+            print(f"{item['name']}\t{counts}\t{item['directory']}", file=env.stdout)
         return
     table = Table(
         "index", "files", "chunks", "size", "storage", "roots", box=None, header_style="bold"
     )
     for item in found:
+        if "error" in item:
+            table.add_row(str(item["name"]), "-", "-", "-", "-", f"unreadable: {item['error']}")
+            continue
         size = int(str(item["bytes"]))
         roots = item["roots"]
         assert isinstance(roots, list)

@@ -123,7 +123,7 @@ def _human(env: Env, hits: Sequence[Hit], query: str, view: View) -> None:
         header.append(f"  {hit.score:.3f}", style="green")
         if hit.chunk.chunk.context:
             header.append(f"  {hit.chunk.chunk.context}", style="dim")
-        console.print(header)
+        console.print(header, no_wrap=True, overflow="ellipsis")
         snip = snippet_of(hit, query, view.context)
         for offset, line in enumerate(snip.lines):
             body = Text(f"   {snip.first_line + offset:>5} │ ", style="dim")

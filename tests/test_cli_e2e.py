@@ -217,3 +217,28 @@ def test_graph_path_for_large_collections(
     assert Path(str(hits[0]["path"])).name == "new.md"
     directory = resolve_index(None).directory
     assert list(directory.glob("vectors.*.usearch"))
+
+
+def test_an_unexpected_bug_is_still_one_line(sample: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _index(sample)
+
+    def broken(*_args: object) -> list[str]:
+        raise KeyError("boom")
+
+    monkeypatch.setattr("sleuth.cli.status_cmd.check_consistency", broken)
+    result = sleuth("status", "--check")
+    assert result.code == 2
+    assert result.err.splitlines() == [
+        "sleuth: error: internal error: KeyError: 'boom' (run with --debug for details)"
+    ]
+
+
+def test_list_survives_an_unreadable_index(sample: Path, sleuth_home: Path) -> None:
+    _index(sample)
+    broken = sleuth_home / "indexes" / "broken"
+    broken.mkdir(parents=True)
+    (broken / "manifest.json").write_text("{not json")
+    (broken / "catalog.sqlite3").write_bytes(b"")
+    rows = [line.split("\t") for line in sleuth("list").out.splitlines()]
+    assert [r[0] for r in rows] == ["broken", "default"]
+    assert rows[0][1] == "-" and rows[1][1] == "7"
