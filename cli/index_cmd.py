@@ -45,12 +45,13 @@ def index(
     ],
     index_name: IndexOpt = None,
     storage: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--storage",
-            help="compact (1-bit codes + recompute) or full (f16 vectors); set at creation.",
+            help="compact (1-bit codes + recompute, the default) or full (f16 vectors); "
+            "fixed when the index is created.",
         ),
-    ] = "compact",
+    ] = None,
     hidden: HiddenOpt = False,
     follow: FollowOpt = False,
     no_ignore: NoIgnoreOpt = False,
@@ -62,7 +63,7 @@ def index(
 ) -> None:
     """Index files under PATH… (only new or changed files are embedded again)."""
     env = Env.current()
-    if storage not in STORAGE_MODES:
+    if storage is not None and storage not in STORAGE_MODES:
         raise typer.BadParameter(f"--storage must be one of {', '.join(STORAGE_MODES)}")
     settings = IndexSettings(
         storage=storage, discovery=discovery_options(hidden, follow, no_ignore, max_size)

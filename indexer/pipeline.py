@@ -88,16 +88,24 @@ class Reporter:
 
 @dataclass(frozen=True, slots=True)
 class IndexSettings:
-    storage: StorageMode = "compact"
+    storage: StorageMode | None = None  # None: "compact" for a new index, as is for an old one
     discovery: DiscoveryOptions = field(default_factory=DiscoveryOptions)
     commit_chunks: int = 256
 
 
-def open_for_writing(directory: Path, embedder: Embedder, storage: StorageMode) -> Index:
-    manifest = Manifest(model=embedder.identity, storage=storage, max_tokens=embedder.max_tokens)
+def open_for_writing(directory: Path, embedder: Embedder, storage: StorageMode | None) -> Index:
+    manifest = Manifest(
+        model=embedder.identity, storage=storage or "compact", max_tokens=embedder.max_tokens
+    )
     if index_exists(directory):
         index = Index.open(directory, readonly=False)
         require_same_model(index, manifest)
+        if storage is not None and storage != index.manifest.storage:
+            index.close()
+            raise IndexingError(
+                f"this index uses {index.manifest.storage} storage, fixed when it was created; "
+                f"use --index NAME for a new {storage} index"
+            )
         return index
     return Index.create(directory, manifest)
 

@@ -242,3 +242,11 @@ def test_list_survives_an_unreadable_index(sample: Path, sleuth_home: Path) -> N
     rows = [line.split("\t") for line in sleuth("list").out.splitlines()]
     assert [r[0] for r in rows] == ["broken", "default"]
     assert rows[0][1] == "-" and rows[1][1] == "7"
+
+
+def test_storage_mode_is_fixed_at_creation(sample: Path) -> None:
+    _index(sample)
+    assert _index(sample, "--storage", "compact")["files_unchanged"] == 7
+    result = sleuth("index", str(sample), "--storage", "full")
+    assert result.code == 2
+    assert "uses compact storage" in result.err
