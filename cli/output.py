@@ -14,6 +14,7 @@ from rich.text import Text
 
 from sleuth.cli.env import Env
 from sleuth.cli.snippets import Snippet, best_window, query_terms, with_context
+from sleuth.indexer.chunking import full_context
 from sleuth.indexer.search import Hit
 
 Format = Literal["human", "plain", "json", "files", "grep"]
@@ -57,7 +58,7 @@ def hit_record(hit: Hit, query: str, context: int = 0, tag: str | None = None) -
         "mode": hit.mode,
         "similarity": None if hit.similarity is None else round(hit.similarity, 6),
         "kind": hit.chunk.file.kind,
-        "context": c.context,
+        "context": full_context(Path(hit.path).name, c.context),
     }
     if tag is not None:
         record["query"] = tag
@@ -122,7 +123,7 @@ def _human(env: Env, hits: Sequence[Hit], query: str, view: View) -> None:
             header.append(label)
         header.append(f"  {hit.score:.3f}", style="green")
         if hit.chunk.chunk.context:
-            header.append(f"  {hit.chunk.chunk.context}", style="dim")
+            header.append(f"  {hit.chunk.chunk.context}", style="dim")  # the path is shown already
         console.print(header, no_wrap=True, overflow="ellipsis")
         snip = snippet_of(hit, query, view.context)
         for offset, line in enumerate(snip.lines):

@@ -16,8 +16,10 @@ import hashlib
 from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from sleuth.extractors.base import Document, Section
+from sleuth.store.records import StoredChunk
 
 Tokenize = Callable[[str], list[int]]
 CONTEXT_CHARS = 160
@@ -32,13 +34,14 @@ class Chunk:
     line_start: int  # 1-based, inclusive
     line_end: int
     page: int | None
-    context: str
+    context: str  # the section's heading path or definition name (stored)
     text: str
     tokens: int
+    label: str = ""  # the file name: derived from the path, so not stored per chunk
 
     @property
     def embed_text(self) -> str:
-        return embed_text(self.context, self.text)
+        return embed_text(full_context(self.label, self.context), self.text)
 
     @property
     def text_hash(self) -> bytes:
@@ -47,6 +50,16 @@ class Chunk:
 
 def embed_text(context: str, text: str) -> str:
     return f"{context}\n{text}" if context else text
+
+
+def chunk_input(chunk: StoredChunk, text: str) -> str:
+    """The model's input for a stored chunk whose text was re-read: as at indexing time."""
+    return embed_text(full_context(Path(chunk.file.path).name, chunk.chunk.context), text)
+
+
+def full_context(label: str, context: str) -> str:
+    """What the model sees above a chunk: the file's name, then the section's title."""
+    return " > ".join(p for p in (label, context) if p)[:CONTEXT_CHARS]
 
 
 def text_hash(text: str) -> bytes:
@@ -83,10 +96,9 @@ class Chunker:
         chunks: list[Chunk] = []
         locator = _Locator(text)
         for section in _segments(doc):
-            context = " > ".join(p for p in (label, section.title) if p)[:CONTEXT_CHARS]
-            budget = (
-                self.max_tokens - self._specials - (self.count(context + "\n") if context else 0)
-            )
+            context = section.title[:CONTEXT_CHARS]
+            shown = full_context(label, context)
+            budget = self.max_tokens - self._specials - (self.count(shown + "\n") if shown else 0)
             budget = max(budget, 16)
             for start, end, tokens in self._pack(text, section.start, section.end, budget):
                 # Edge whitespace adds nothing to an embedding and blurs the line range.
@@ -106,9 +118,8 @@ class Chunker:
                         page=section.page,
                         context=context,
                         text=piece,
-                        tokens=tokens
-                        + self._specials
-                        + (self.count(context + "\n") if context else 0),
+                        tokens=tokens + self._specials + (self.count(shown + "\n") if shown else 0),
+                        label=label,
                     )
                 )
         return chunks

@@ -8,7 +8,7 @@ from the source files as a query would.
 
 from __future__ import annotations
 
-from sleuth.indexer.chunking import embed_text
+from sleuth.indexer.chunking import chunk_input
 from sleuth.indexer.source import read_texts
 from sleuth.store.index import Index
 
@@ -37,5 +37,5 @@ def compact_lexical(index: Index) -> int:
             if item.text is None:
                 missing += 1
                 continue
-            catalog.add_lexical(chunk_id, embed_text(item.chunk.chunk.context, item.text))
+            catalog.add_lexical(chunk_id, chunk_input(item.chunk, item.text))
     return missing

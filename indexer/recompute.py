@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sleuth.indexer.chunking import embed_text
+from sleuth.indexer.chunking import chunk_input
 from sleuth.store.cache import VectorCache
 from sleuth.store.records import StoredChunk
 from sleuth.store.vectors import FloatArray
@@ -81,7 +81,7 @@ def rescore(
             else:
                 _record(item, float(np.dot(query, vector)), scores, estimates, exact)
         if batch:
-            fresh = embed([embed_text(c.chunk.chunk.context, c.text) for c in batch])
+            fresh = embed([chunk_input(c.chunk, c.text) for c in batch])
             cache.put(
                 (c.chunk.id, c.chunk.chunk.text_hash, v) for c, v in zip(batch, fresh, strict=True)
             )

@@ -4,10 +4,12 @@ One database means one transaction covers catalog rows, codes and lexical postin
 can never leave them disagreeing. The FTS5 table is contentless (no second copy of the text)
 and keeps no positions or frequencies (``detail=none``): measured on pyfaq that is 0.07x the
 raw text instead of 0.30x for ``detail=full``, and BM25 with binary term frequency computed
-here ranked slightly *better* (nDCG@10 0.303 vs 0.289). SQLite 3.40 cannot delete from a
-contentless table without the original text, so removed chunks become tombstones that
-queries skip (a join on ``chunks``) and ``dead_lexical`` counts; the indexer rebuilds the
-table when they pile up.
+here ranked slightly *better* (nDCG@10 0.303 vs 0.289). Chunk lengths for BM25 come from
+``chunks.tokens``, so FTS5 keeps no per-document sizes either (``columnsize=0``).
+
+SQLite 3.40 cannot delete from a contentless table without the original text, so removed
+chunks become tombstones that queries skip (a join on ``chunks``) and ``dead_lexical``
+counts; the indexer rebuilds the table when they pile up.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from sleuth.store.errors import StoreError
 from sleuth.store.records import ChunkRecord, FileRecord, StoredChunk
 
 CATALOG_FILE = "catalog.sqlite3"
-_SCHEMA_VERSION = 2
+_SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -55,7 +57,8 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_file ON chunks(file_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS lexical USING fts5(
-    body, content='', detail=none, tokenize='porter unicode61 remove_diacritics 2'
+    body, content='', detail=none, columnsize=0,
+    tokenize='porter unicode61 remove_diacritics 2'
 );
 """
 
