@@ -47,7 +47,7 @@ class Manifest:
     max_tokens: int = 256
     overlap_tokens: int = 32
     connectivity: int = 8
-    cache_entries: int = 20000
+    cache_entries: int = 5000  # recomputed vectors kept (~0.8 KiB each): ~100 queries of candidates
     graph_min_chunks: int = field(default_factory=lambda: default_graph_min_chunks())
     schema_version: int = SCHEMA_VERSION
     extra: dict[str, Any] = field(default_factory=dict)
