@@ -57,6 +57,7 @@ class Summary:
     files_moved: int = 0
     chunks_added: int = 0
     chunks_removed: int = 0
+    chunks_reused: int = 0  # of chunks_added: unchanged text, code kept instead of embedded
     bytes_indexed: int = 0
     seconds: float = 0.0
     embed_seconds: float = 0.0
@@ -71,6 +72,7 @@ class Summary:
             "files_moved": self.files_moved,
             "chunks_added": self.chunks_added,
             "chunks_removed": self.chunks_removed,
+            "chunks_reused": self.chunks_reused,
             "bytes_indexed": self.bytes_indexed,
             "skipped": dict(sorted(self.skipped.items())),
             "seconds": round(self.seconds, 3),
@@ -160,14 +162,21 @@ def run_index(
     return summary
 
 
+KnownCodes = Callable[[str], dict[tuple[bytes, str], bytes]]
+
+
 def prepare_batches(
     todo: Sequence[Candidate],
     embedder: Embedder,
     settings: IndexSettings,
     reporter: Reporter,
     summary: Summary,
+    known_codes: KnownCodes | None = None,
 ) -> Iterator[Batch]:
     """Extract, chunk and embed ``todo``; yield upsert batches of about ``commit_chunks``.
+
+    ``known_codes(path)`` gives the codes a file's chunks have now, by (text hash, context):
+    after an edit only the chunks whose text changed are embedded again (delta indexing).
 
     Nothing here touches the index: the caller commits each batch (and adds its
     ``CommitResult`` with :func:`count_commit`) before asking for the next. A file that cannot
@@ -175,12 +184,22 @@ def prepare_batches(
     once ``reporter.should_stop()`` says so; what was prepared so far is still yielded.
     """
     chunker = Chunker(embedder.tokenize, embedder.max_tokens, overlap=32)
-    pending: list[tuple[FileRecord, list[Chunk]]] = []
+    pending: list[tuple[FileRecord, list[Chunk], dict[int, bytes]]] = []
     pending_chunks = 0
     done = 0
 
+    def reusable(path: str, chunks: list[Chunk]) -> dict[int, bytes]:
+        old = known_codes(path) if known_codes is not None else {}
+        found = {i: old.get((c.text_hash, c.context)) for i, c in enumerate(chunks)}
+        return {i: code for i, code in found.items() if code is not None}
+
     def embed_pending() -> Batch:
-        texts = [c.embed_text for _, chunks in pending for c in chunks]
+        texts = [
+            c.embed_text
+            for _, chunks, reused in pending
+            for i, c in enumerate(chunks)
+            if i not in reused
+        ]
         vectors = np.zeros((len(texts), 0), np.float32)
         parts = []
         for start in range(0, len(texts), EMBED_SLICE):
@@ -194,11 +213,14 @@ def prepare_batches(
             vectors = np.concatenate(parts, axis=0)
         batch = Batch()
         offset = 0
-        for record, chunks in pending:
+        for record, chunks, reused in pending:
             records = [_record(i, c) for i, c in enumerate(chunks)]
-            mine = vectors[offset : offset + len(chunks)]
-            offset += len(chunks)
-            batch.upserts.append(Upsert(record, records, [c.embed_text for c in chunks], mine))
+            fresh = len(chunks) - len(reused)
+            mine = vectors[offset : offset + fresh]
+            offset += fresh
+            summary.chunks_reused += len(reused)
+            texts = [c.embed_text for c in chunks]
+            batch.upserts.append(Upsert(record, records, texts, mine, reused))
         return batch
 
     for cand in todo:
@@ -213,8 +235,9 @@ def prepare_batches(
             continue
         chunks = chunker.split(doc, label=item.path.name)
         record = _file_record(item, cand, doc.kind, doc.verbatim, doc.title)
-        pending.append((record, chunks))
-        pending_chunks += len(chunks)
+        reused = reusable(str(item.path), chunks)
+        pending.append((record, chunks, reused))
+        pending_chunks += len(chunks) - len(reused)
         summary.bytes_indexed += item.size
         done += 1
         reporter.on_progress(Progress(done, len(todo), summary.chunks_added, str(item.path)))
@@ -240,7 +263,8 @@ def _index_files(
     reporter: Reporter,
     summary: Summary,
 ) -> None:
-    for batch in prepare_batches(todo, embedder, settings, reporter, summary):
+    known = writer.index.catalog.codes_of_file
+    for batch in prepare_batches(todo, embedder, settings, reporter, summary, known):
         count_commit(summary, batch, writer.commit(batch))
 
 

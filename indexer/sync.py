@@ -310,7 +310,14 @@ class Syncer:
 
     def _commit_plan(self, plan: Plan, generation: int, summary: Summary) -> int:
         first: Batch | None = Batch(removals=plan.removals, moves=plan.moves, touches=plan.touch)
-        batches = prepare_batches(plan.index, self.embedder, self.settings, self.reporter, summary)
+        batches = prepare_batches(
+            plan.index,
+            self.embedder,
+            self.settings,
+            self.reporter,
+            summary,
+            self.index.catalog.codes_of_file,
+        )
         for upserts in batches:
             if first is not None:
                 upserts.removals, upserts.moves, upserts.touches = (

@@ -297,6 +297,15 @@ class Catalog:
                 ).fetchall()
         return [int(r[0]) for r in rows], [bytes(r[1]) for r in rows]
 
+    def codes_of_file(self, path: str) -> dict[tuple[bytes, str], bytes]:
+        """(text hash, context) -> code for a file's current chunks: what an edit can reuse."""
+        rows = self.db.execute(
+            "SELECT c.text_hash, c.context, c.code FROM chunks c JOIN files f ON f.id=c.file_id "
+            "WHERE f.path=?",
+            (path,),
+        )
+        return {(bytes(h), str(ctx)): bytes(code) for h, ctx, code in rows}
+
     def all_chunk_ids(self) -> list[int]:
         return [int(r[0]) for r in self.db.execute("SELECT id FROM chunks ORDER BY id")]
 

@@ -22,7 +22,13 @@ from sleuth.store.catalog import CATALOG_FILE, Catalog
 from sleuth.store.errors import IndexMissingError, StoreError
 from sleuth.store.footprint import Footprint, measure
 from sleuth.store.lock import WriteLock
-from sleuth.store.manifest import MANIFEST_FILE, Manifest, read_manifest, write_manifest
+from sleuth.store.manifest import (
+    MANIFEST_FILE,
+    Manifest,
+    StorageMode,
+    read_manifest,
+    write_manifest,
+)
 from sleuth.store.records import ChunkRecord, FileRecord
 from sleuth.store.vectors import CodeArray, FloatArray, Graph, code_size, encode, vectors_file
 
@@ -33,10 +39,21 @@ def index_exists(directory: Path) -> bool:
 
 @dataclass(slots=True)
 class Upsert:
+    """A file's new chunks. ``vectors`` has a row for each chunk not in ``reused``, in order;
+    ``reused`` maps a chunk's position to the code it already had (same text, same context)."""
+
     file: FileRecord
     chunks: Sequence[ChunkRecord]
     texts: Sequence[str]
     vectors: FloatArray
+    reused: dict[int, bytes] = field(default_factory=dict)
+
+    def codes(self, storage: StorageMode) -> list[bytes]:
+        fresh = iter(encode(storage, self.vectors)) if len(self.vectors) else iter(())
+        return [
+            self.reused[i] if i in self.reused else bytes(next(fresh))
+            for i in range(len(self.chunks))
+        ]
 
 
 @dataclass(slots=True)
@@ -185,10 +202,12 @@ class Writer:
                 for upsert in batch.upserts:
                     removed += catalog.remove_chunks_of(upsert.file.path)
                     file_id = catalog.upsert_file(upsert.file)
-                    codes = encode(manifest.storage, upsert.vectors)
-                    rows = [bytes(row) for row in codes]
+                    rows = upsert.codes(manifest.storage)
                     added_keys += catalog.add_chunks(file_id, upsert.chunks, upsert.texts, rows)
-                    added_codes.append(codes)
+                    if rows:
+                        added_codes.append(
+                            np.frombuffer(b"".join(rows), np.uint8).reshape(len(rows), -1)
+                        )
                 self._update_graph(removed, added_keys, added_codes, next_generation)
                 catalog.set_meta("generation", str(next_generation))
         except BaseException:
