@@ -122,10 +122,20 @@ class VectorStore:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+_LIVE: list[RecordingEmbedder] = []
+
+
+def save_all() -> None:
+    """Persist what every recording embedder of this process has embedded (queries too)."""
+    for embedder in _LIVE:
+        embedder.save()
+
+
 class RecordingEmbedder:
     """An ``Embedder`` that serves vectors from a ``VectorStore`` and fills it with the model."""
 
     def __init__(self, family: str, threads: int | None = None, batch_size: int = 512) -> None:
+        _LIVE.append(self)
         self.model = LlamaEmbedder(threads=threads, batch_size=batch_size)
         sha = self.model.identity.sha256[:12]
         self.store = VectorStore(DATA_DIR / "embeddings" / sha, family, self.model.identity.dims)

@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+import sleuth.indexer.chunking as chunking
 from bench.common import HOME_DIR, log
 from bench.corpora import Corpus
 from bench.embeddings import FloatArray, RecordingEmbedder
 from bench.snapshot import fingerprint as code_fingerprint
-from sleuth.indexer.chunking import embed_text
 from sleuth.indexer.pipeline import IndexSettings, run_index
 from sleuth.indexer.search import Searcher
 from sleuth.indexer.source import read_texts
@@ -29,6 +29,7 @@ from sleuth.store.errors import StoreError
 from sleuth.store.index import Index, check_consistency
 from sleuth.store.manifest import StorageMode
 from sleuth.store.paths import validate_name
+from sleuth.store.records import StoredChunk
 
 BUILD_STAMP = "bench-code-fingerprint"
 
@@ -104,6 +105,14 @@ class Exact:
         return [int(self.ids[i]) for i in best]
 
 
+def recompute_input(chunk: StoredChunk, text: str) -> str:
+    """The model input sleuth builds when it recomputes ``chunk`` (its own helper if any)."""
+    helper = getattr(chunking, "chunk_input", None)
+    if helper is not None:
+        return str(helper(chunk, text))
+    return chunking.embed_text(chunk.chunk.context, text)  # before the file name left context
+
+
 def exact_vectors(directory: Path, embedder: RecordingEmbedder) -> Exact:
     """Re-read each chunk's text from its source, exactly as recomputation does, and embed it."""
     with Index.open(directory) as index:
@@ -112,9 +121,13 @@ def exact_vectors(directory: Path, embedder: RecordingEmbedder) -> Exact:
     stale = [c.id for c in chunks if texts[c.id].text is None]
     if stale:
         raise SystemExit(f"{len(stale)} chunks of {directory.name} are stale; rebuild the index")
-    inputs = [embed_text(c.chunk.context, texts[c.id].text or "") for c in chunks]
+    inputs = [recompute_input(c, texts[c.id].text or "") for c in chunks]
+    before = embedder.embedded
     vectors = embedder.embed(inputs)
     embedder.save()
+    if embedder.embedded > before:
+        # Recomputation would feed the model other text than indexing did: worth a look.
+        log(f"warning: {embedder.embedded - before} recompute inputs were never indexed")
     ids = np.array([c.id for c in chunks], dtype=np.int64)
     return Exact(ids, vectors, [c.file.path for c in chunks])
 

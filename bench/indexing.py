@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import time
+from pathlib import Path
 
 from bench.common import (
     DATA_DIR,
@@ -27,8 +28,10 @@ from bench.common import (
     table,
 )
 from bench.corpora import corpus_s
+from bench.snapshot import fingerprint
 
 MB = 1_000_000
+STAMP = "stamp.json"  # which corpus and code built the index left in _data/indexing
 MIB = 1 << 20
 
 
@@ -133,7 +136,22 @@ def run(config: Config) -> Json:
         )
     )
     emit(f"(status --check exit code: {status.returncode})")
+    (work / STAMP).write_text(
+        json.dumps({"corpus": corpus.name, "code": fingerprint()}), encoding="utf-8"
+    )
     return figures
+
+
+def built_by_indexing(corpus_name: str) -> Path | None:
+    """The index this section left behind, if it holds ``corpus_name`` and the pinned code."""
+    work = DATA_DIR / "indexing"
+    try:
+        stamp = json.loads((work / STAMP).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if stamp != {"corpus": corpus_name, "code": fingerprint()}:
+        return None
+    return work / "home" / "indexes" / "s"
 
 
 def _row(label: str, step: Json) -> list[object]:

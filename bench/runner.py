@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import cast
 
 from bench.common import RESULTS_DIR, Config, Json, emit, git_revision, loadavg, log, write_results
+from bench.embeddings import save_all
 from bench.snapshot import fingerprint
 
 # Section name -> module with ``run(config: Config) -> Json`` (prints its own tables).
@@ -86,6 +87,8 @@ def main(argv: list[str]) -> int:
             traceback.print_exc()
             failed += 1
             figures = {"error": traceback.format_exc(limit=3)}
+        finally:
+            save_all()
         results[name] = {
             "quick": config.quick,
             "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
