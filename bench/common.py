@@ -28,6 +28,7 @@ class Config:
 
     quick: bool = False
     threads: int | None = None  # None: sleuth's default (SLEUTH_THREADS or all cores)
+    families: tuple[str, ...] = ("s", "pyfaq")  # corpora of footprint and recall
 
     @property
     def suffix(self) -> str:

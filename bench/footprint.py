@@ -69,7 +69,7 @@ def status_of(name: str) -> Json:
 def run(config: Config) -> Json:
     figures: Json = {}
     rows: list[list[object]] = []
-    for family in ("s", "pyfaq"):
+    for family in config.families:
         prep = prepare(config, family)
         raw = prep.corpus.raw_bytes
         bound = cache_at_bound(prep)

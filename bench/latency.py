@@ -1,7 +1,7 @@
 """Section ``latency`` (issue 4): query latency as a user sees it, and where it goes.
 
 End to end: ``python -m sleuth.cli search QUERY --json --index s-compact`` (default hybrid
-mode, default C=20), wall time from spawn to exit. *Cold* = the first run after deleting the
+mode, sleuth's default C), wall time from spawn to exit. *Cold* = the first run after deleting the
 index's recompute cache file (``recompute-cache.sqlite3``; the OS page cache is left warm);
 *warm* = the same query run again right after (sleuth caches query embeddings too, so this
 needs no model); then the query upper-cased: a text the cache has not seen, whose candidates

@@ -18,8 +18,6 @@ from bench.embeddings import RecordingEmbedder, warm_store
 if TYPE_CHECKING:
     from bench.indexes import Exact
 
-FAMILIES = ("s", "pyfaq")
-
 
 @dataclass(frozen=True, slots=True)
 class Prepared:

@@ -8,11 +8,12 @@ Two protocols, both reported:
 * ``10 hits``: the 10 chunk hits a user sees with ``sleuth search -k 10`` (may hold fewer than
   10 distinct files when a file has several good chunks);
 * ``30 hits -> 10 files``: 30 chunk hits, the first 10 distinct files (what ``-l`` lists).
-  For compact semantic/hybrid, 30 hits means 30 recomputed candidates instead of 20.
+  Compact semantic/hybrid then recompute max(C, 30) candidates.
 
-Methods: sleuth lexical (SQLite FTS5 BM25), semantic on the compact index (default C=20, and
-recomputation), semantic on the full f16 index, exact brute-force f32 over every chunk,
-hybrid (RRF) on both indexes; and pyfaq's own pure-Python BM25 over whole passages.
+Methods: sleuth lexical (its FTS5 index and BM25), semantic on the compact index (sleuth's
+default C, with recomputation), semantic on the full f16 index, exact brute-force f32 over
+every chunk, hybrid (RRF) on both indexes; and pyfaq's own pure-Python BM25 over whole
+passages.
 """
 
 from __future__ import annotations
@@ -97,9 +98,10 @@ def _run(config: Config, stack: ExitStack) -> Json:
     prep = prepare(config, "pyfaq")
     labelled = prep.labelled
     assert labelled is not None
+    default = SearchOptions().candidates
     methods: dict[str, Callable[[str, int], list[str]]] = {
-        "lexical (FTS5 BM25)": sleuth_ranker(prep, "compact", "lexical", stack),
-        "semantic, compact (C=20)": sleuth_ranker(prep, "compact", "semantic", stack),
+        "lexical (sleuth BM25)": sleuth_ranker(prep, "compact", "lexical", stack),
+        f"semantic, compact (C={default})": sleuth_ranker(prep, "compact", "semantic", stack),
         "semantic, full f16": sleuth_ranker(prep, "full", "semantic", stack),
         "semantic, exact f32 brute force": exact_ranker(prep),
         "hybrid, compact (default)": sleuth_ranker(prep, "compact", "hybrid", stack),

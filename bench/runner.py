@@ -41,7 +41,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--family",
         default="",
-        help="with --prepare: only this corpus family (s or pyfaq)",
+        help="only this corpus family (s or pyfaq): for --prepare, footprint and recall",
     )
     parser.add_argument(
         "--threads", type=int, default=None, help="model threads for cache builds (default: all)"
@@ -51,11 +51,15 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str]) -> int:
     args = parse(argv)
-    config = Config(quick=args.quick, threads=args.threads)
+    families = (args.family,) if args.family else ("s", "pyfaq")
+    if any(f not in ("s", "pyfaq") for f in families):
+        print(f"unknown corpus family: {args.family}", file=sys.stderr)
+        return 2
+    config = Config(quick=args.quick, threads=args.threads, families=families)
     if args.prepare:
-        from bench.prepare import FAMILIES, prepare
+        from bench.prepare import prepare
 
-        for family in [args.family] if args.family else FAMILIES:
+        for family in families:
             prepare(config, family)
         return 0
     chosen = [s.strip() for s in args.only.split(",") if s.strip()] or list(SECTIONS)
