@@ -2,38 +2,34 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
+from collections.abc import Iterable, Sequence
 from typing import Annotated
 
 import typer
 
 from sleuth.cli.env import Env
 from sleuth.cli.exitcodes import ExitCode, UsageProblem
-from sleuth.cli.index_cmd import index
-from sleuth.cli.manage_cmd import register as register_housekeeping
-from sleuth.cli.search_cmd import search
-from sleuth.cli.similar_cmd import similar
-from sleuth.cli.status_cmd import status
-from sleuth.cli.watch_cmd import watch
 from sleuth.extractors.base import ExtractionError
 from sleuth.indexer.errors import IndexingError, ModelError
 from sleuth.store.errors import StoreError
 
-app = typer.Typer(
-    name="sleuth",
-    help="Local-first semantic search for your files, on the command line.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=True,
-    rich_markup_mode=None,
-)
-app.command()(index)
-app.command()(search)
-app.command()(status)
-app.command()(similar)
-register_housekeeping(app)
-app.command()(watch)
+# A command's module imports what that command needs (the indexing pipeline, watchdog,
+# numpy...). A process runs one command, so only its module is imported: that keeps the
+# start-up of `sleuth search` inside its latency budget.
+_COMMANDS: dict[str, tuple[str, str]] = {
+    "index": ("sleuth.cli.index_cmd", "index"),
+    "search": ("sleuth.cli.search_cmd", "search"),
+    "status": ("sleuth.cli.status_cmd", "status"),
+    "similar": ("sleuth.cli.similar_cmd", "similar"),
+    "list": ("sleuth.cli.manage_cmd", "list_indexes"),
+    "forget": ("sleuth.cli.manage_cmd", "forget"),
+    "drop": ("sleuth.cli.manage_cmd", "drop"),
+    "init": ("sleuth.cli.manage_cmd", "init"),
+    "watch": ("sleuth.cli.watch_cmd", "watch"),
+}
 
 _KNOWN_ERRORS = (StoreError, ModelError, IndexingError, ExtractionError, UsageProblem)
 
@@ -50,7 +46,6 @@ def _version(value: bool) -> None:
         raise typer.Exit(0)
 
 
-@app.callback()
 def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
@@ -59,6 +54,37 @@ def _root(
 ) -> None:
     if debug:
         os.environ["SLEUTH_DEBUG"] = "1"
+
+
+def build_app(names: Iterable[str] = _COMMANDS) -> typer.Typer:
+    """The typer app with the given commands registered (all of them by default)."""
+    app = typer.Typer(
+        name="sleuth",
+        help="Local-first semantic search for your files, on the command line.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=True,
+        rich_markup_mode=None,
+    )
+    app.callback()(_root)
+    for name in names:
+        module, attr = _COMMANDS[name]
+        app.command(name)(getattr(importlib.import_module(module), attr))
+    return app
+
+
+def _commands_for(argv: Sequence[str]) -> list[str]:
+    """The one command ``argv`` runs, or all of them (help, completion, a typo's message)."""
+    for arg in argv:
+        if not arg.startswith("-"):
+            return [arg] if arg in _COMMANDS else list(_COMMANDS)
+    return list(_COMMANDS)
+
+
+def __getattr__(name: str) -> typer.Typer:
+    if name == "app":  # the full app, for tests and tools that inspect every command
+        return build_app()
+    raise AttributeError(name)
 
 
 def _message(exc: BaseException) -> str:
@@ -73,9 +99,10 @@ def _message(exc: BaseException) -> str:
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code; never lets a traceback reach the user."""
     env = Env.current()
-    command = typer.main.get_command(app)
+    args = sys.argv[1:] if argv is None else argv
+    command = typer.main.get_command(build_app(_commands_for(args)))
     try:
-        result = command.main(args=argv, prog_name="sleuth", standalone_mode=False)
+        result = command.main(args=args, prog_name="sleuth", standalone_mode=False)
     except typer.Exit as done:
         if done.exit_code == ExitCode.INTERRUPTED:  # typer's own translation of Ctrl-C
             env.error("interrupted")

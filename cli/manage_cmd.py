@@ -140,10 +140,3 @@ def init(
         f"sleuth: project index at {target}; run 'sleuth index .' inside {directory}",
         file=env.stderr,
     )
-
-
-def register(app: typer.Typer) -> None:
-    app.command("list")(list_indexes)
-    app.command()(forget)
-    app.command()(drop)
-    app.command()(init)

@@ -160,7 +160,8 @@ class Searcher:
         live = [Candidate(c, text, s) for c, s in picked if (text := texts[c.id].text) is not None]
         result.stale += len(picked) - len(live)
         if compact:
-            done = rescore(qvec, live, options.limit, self.embedder.embed, self.cache)
+            # A lambda, not ``self.embedder.embed``: the model loads only if a candidate is uncached.
+            done = rescore(qvec, live, options.limit, lambda t: self.embedder.embed(t), self.cache)
             scored = [
                 _Scored(c.chunk, c.text, done.scores[c.chunk.id])
                 for c in live
