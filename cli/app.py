@@ -100,8 +100,8 @@ def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code; never lets a traceback reach the user."""
     env = Env.current()
     args = sys.argv[1:] if argv is None else argv
-    command = typer.main.get_command(build_app(_commands_for(args)))
     try:
+        command = typer.main.get_command(build_app(_commands_for(args)))
         result = command.main(args=args, prog_name="sleuth", standalone_mode=False)
     except typer.Exit as done:
         if done.exit_code == ExitCode.INTERRUPTED:  # typer's own translation of Ctrl-C

@@ -156,6 +156,8 @@ def run_index(
             _index_files(writer, plan.index, embedder, settings, reporter, summary)
             if needs_compaction(index):
                 compact_lexical(index)
+            if summary.files_indexed or summary.files_removed or summary.chunks_removed:
+                index.catalog.tidy()
     finally:
         index.close()
     summary.seconds = time.perf_counter() - started

@@ -160,7 +160,7 @@ class Searcher:
         live = [Candidate(c, text, s) for c, s in picked if (text := texts[c.id].text) is not None]
         result.stale += len(picked) - len(live)
         if compact:
-            # A lambda, not ``self.embedder.embed``: the model loads only if a candidate is uncached.
+            # Not ``self.embedder.embed``: the model loads only if a candidate is uncached.
             done = rescore(qvec, live, options.limit, lambda t: self.embedder.embed(t), self.cache)
             scored = [
                 _Scored(c.chunk, c.text, done.scores[c.chunk.id])

@@ -355,6 +355,8 @@ class Syncer:
                         # Edits leave tombstones in the lexical table; a long-running
                         # watcher must clear them itself.
                         compact_lexical(self.index)
+                    if result.chunks_removed:
+                        self.index.catalog.release_free_pages()
                     return self.index.generation, result
             except IndexLockedError:
                 # A manual `sleuth index` is running: wait for it, unless asked to stop.
