@@ -68,18 +68,21 @@ def rescore(
     recomputed = 0
     position = 0
     batch_size = FIRST_BATCH
-    while position < len(candidates):
-        if scores and can_stop(estimates, exact, candidates[position].estimate, need):
-            break
+    stopped = False
+    while position < len(candidates) and not stopped:
         batch: list[Candidate] = []
         while position < len(candidates) and len(batch) < batch_size:
             item = candidates[position]
-            position += 1
             vector = cached.get(item.chunk.id)
-            if vector is None:
-                batch.append(item)
-            else:
+            if vector is not None:
                 _record(item, float(np.dot(query, vector)), scores, estimates, exact)
+            elif not batch and scores and can_stop(estimates, exact, item.estimate, need):
+                # Decided before each new batch, so cached vectors alone can settle the query.
+                stopped = True
+                break
+            else:
+                batch.append(item)
+            position += 1
         if batch:
             fresh = embed([chunk_input(c.chunk, c.text) for c in batch])
             cache.put(

@@ -13,6 +13,7 @@ index then equals what an uninterrupted run produces.
 from __future__ import annotations
 
 import json
+import random
 import signal
 import subprocess
 import sys
@@ -37,17 +38,60 @@ from sleuth.store.paths import resolve_index
 FILES = 40
 SMALL = 20
 SECTIONS = 20
-RUN_TIMEOUT = 900  # a whole run: ~30 s on an idle 2-core machine, several times that if shared
+RUN_TIMEOUT = 900  # a whole run: ~40 s on an idle 2-core machine, several times that if shared
 
 
 def word(i: int, j: int, prefix: str = "w") -> str:
     return f"{prefix}{i}x{j}"
 
 
+# Sections get some prose so that a run lasts long enough for the kills to land while it
+# embeds, even on a fast machine; it varies per section so every chunk has its own vector.
+_PROSE = [
+    "river",
+    "garden",
+    "lamp",
+    "window",
+    "harbour",
+    "violin",
+    "orchard",
+    "candle",
+    "meadow",
+    "bridge",
+    "lantern",
+    "pebble",
+    "kettle",
+    "thunder",
+    "compass",
+    "ladder",
+    "saddle",
+    "biscuit",
+    "marble",
+    "feather",
+    "timber",
+    "velvet",
+    "canyon",
+    "glacier",
+    "ribbon",
+    "parsley",
+    "walnut",
+    "trumpet",
+    "blanket",
+    "meadowlark",
+    "cobble",
+    "anchor",
+]
+
+
+def prose(i: int, j: int) -> str:
+    pick = random.Random(i * 1000 + j).choices(_PROSE, k=48)
+    return " ".join(pick)
+
+
 def write_note(path: Path, i: int, prefix: str = "w") -> None:
     parts = [f"# Note {i}\n\nIntro {word(i, 99, prefix)}.\n"]
     for j in range(SECTIONS):
-        parts.append(f"\n## S{j}\n\n{word(i, j, prefix)} ok\n")
+        parts.append(f"\n## S{j}\n\n{word(i, j, prefix)} ok {prose(i, j)}\n")
     path.write_text("".join(parts))
 
 
