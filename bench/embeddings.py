@@ -183,13 +183,13 @@ class RecordingEmbedder:
         self.store.save()
 
 
-def warm_store(corpus: Corpus, embedder: RecordingEmbedder, overlap: int = 32) -> int:
+def warm_store(corpus: Corpus, embedder: RecordingEmbedder) -> int:
     """Embed every chunk text of ``corpus`` into the store, chunked as the pipeline does.
 
     Only the extractors, the chunker and the model are involved, so the expensive part of a
     cache build survives changes to sleuth's index format. Returns the number of chunks.
     """
-    chunker = Chunker(embedder.tokenize, embedder.max_tokens, overlap=overlap)
+    chunker = Chunker(embedder.tokenize, embedder.max_tokens)
     pending: list[str] = []
     total = 0
     for rel in corpus.files:

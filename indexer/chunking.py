@@ -1,10 +1,15 @@
 """Documents → chunks that fit the model: structure first, then lines, then words.
 
-A chunk never crosses a section boundary (a Markdown heading, a top-level definition, a PDF
-page), so its heading path or definition name can travel with it as ``context``. Within a
-section, whole lines are packed greedily up to the token budget; a line too long on its own is
-split at whitespace, and a word too long on its own at characters. Consecutive chunks of a
-section share up to ``overlap`` tokens of whole lines.
+A chunk never cuts through a section (a Markdown heading, a top-level definition, a PDF page),
+so its heading path or definition name can travel with it as ``context``. Neighbouring
+sections of which one is small (under ``SMALL_SECTION`` tokens: a one-line function, a heading
+with a sentence) are joined while the whole run fits one chunk, on the same page; the joined
+chunk's context is what their titles share (the parent heading). On corpus S that is 10% fewer
+chunks, each carrying more than a stub. Within a section, whole lines are packed greedily up
+to the token budget; a line too long on its own is split at whitespace, and a word too long on
+its own at characters. Consecutive chunks of a section may share ``overlap`` tokens of whole
+lines (0 by default: overlap cost 6% more chunks on corpus S and a second copy of its lines in
+the lexical index).
 
 Token counts are per line and summed: the model's tokenizer splits on whitespace first, so the
 sum of a line's tokens equals the tokens of the joined text (the bound is re-checked anyway).
@@ -23,6 +28,9 @@ from sleuth.store.records import StoredChunk
 
 Tokenize = Callable[[str], list[int]]
 CONTEXT_CHARS = 160
+OVERLAP_TOKENS = 0
+SMALL_SECTION = 64
+_TITLE_PARTS = " > "
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +74,16 @@ def text_hash(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()
 
 
+def _shared_title(a: str, b: str) -> str:
+    """The heading path two sections share ("Guide > Setup", "Guide > Use" -> "Guide")."""
+    shared: list[str] = []
+    for x, y in zip(a.split(_TITLE_PARTS), b.split(_TITLE_PARTS), strict=False):
+        if x != y:
+            break
+        shared.append(x)
+    return _TITLE_PARTS.join(shared)
+
+
 def _segments(doc: Document) -> Iterator[Section]:
     """The sections, plus the untitled gaps between them, so every character is covered."""
     pos = 0
@@ -79,7 +97,9 @@ def _segments(doc: Document) -> Iterator[Section]:
 
 
 class Chunker:
-    def __init__(self, tokenize: Tokenize, max_tokens: int = 256, overlap: int = 32) -> None:
+    def __init__(
+        self, tokenize: Tokenize, max_tokens: int = 256, overlap: int = OVERLAP_TOKENS
+    ) -> None:
         self._tokenize = tokenize
         self.max_tokens = max_tokens
         self.overlap = overlap
@@ -95,7 +115,7 @@ class Chunker:
         # Byte offsets are computed once per line start, not per chunk.
         chunks: list[Chunk] = []
         locator = _Locator(text)
-        for section in _segments(doc):
+        for section in self._joined(doc, label):
             context = section.title[:CONTEXT_CHARS]
             shown = full_context(label, context)
             budget = self.max_tokens - self._specials - (self.count(shown + "\n") if shown else 0)
@@ -123,6 +143,33 @@ class Chunker:
                     )
                 )
         return chunks
+
+    def _joined(self, doc: Document, label: str) -> Iterator[Section]:
+        """The sections, with runs of small neighbours joined while the run fits one chunk."""
+        run: Section | None = None
+        run_small = False
+        for section in _segments(doc):
+            small = self._tokens_below(doc.text[section.start : section.end], SMALL_SECTION)
+            if run is not None and (run_small or small) and run.page == section.page:
+                title = _shared_title(run.title, section.title)
+                joined = Section(run.start, section.end, title, section.page)
+                if self._fits(doc.text[joined.start : joined.end], label, title):
+                    run, run_small = joined, run_small and small
+                    continue
+            if run is not None:
+                yield run
+            run, run_small = section, small
+        if run is not None:
+            yield run
+
+    def _tokens_below(self, text: str, limit: int) -> bool:
+        # A token covers at least one character, so a short text needs no tokenizing.
+        return len(text) < limit or self.count(text) < limit
+
+    def _fits(self, text: str, label: str, title: str) -> bool:
+        shown = full_context(label, title[:CONTEXT_CHARS])
+        extra = self.count(shown + "\n") if shown else 0
+        return self.count(text.strip()) + self._specials + extra <= self.max_tokens
 
     def _pack(self, text: str, start: int, end: int, budget: int) -> Iterator[tuple[int, int, int]]:
         """(start, end, tokens) spans of whole lines within [start, end), each ≤ budget tokens."""

@@ -17,7 +17,7 @@ import numpy as np
 
 from sleuth.extractors.base import ExtractionError
 from sleuth.extractors.registry import extract
-from sleuth.indexer.chunking import Chunk, Chunker
+from sleuth.indexer.chunking import OVERLAP_TOKENS, Chunk, Chunker
 from sleuth.indexer.compact import compact_lexical, needs_compaction
 from sleuth.indexer.discovery import DiscoveryOptions, FoundFile, Skipped, walk
 from sleuth.indexer.embedder import Embedder
@@ -97,7 +97,10 @@ class IndexSettings:
 
 def open_for_writing(directory: Path, embedder: Embedder, storage: StorageMode | None) -> Index:
     manifest = Manifest(
-        model=embedder.identity, storage=storage or "compact", max_tokens=embedder.max_tokens
+        model=embedder.identity,
+        storage=storage or "compact",
+        max_tokens=embedder.max_tokens,
+        overlap_tokens=OVERLAP_TOKENS,
     )
     if index_exists(directory):
         index = Index.open(directory, readonly=False)
@@ -185,7 +188,7 @@ def prepare_batches(
     be extracted is reported through ``reporter`` and left out. Stops early, between files,
     once ``reporter.should_stop()`` says so; what was prepared so far is still yielded.
     """
-    chunker = Chunker(embedder.tokenize, embedder.max_tokens, overlap=32)
+    chunker = Chunker(embedder.tokenize, embedder.max_tokens)
     pending: list[tuple[FileRecord, list[Chunk], dict[int, bytes]]] = []
     pending_chunks = 0
     done = 0

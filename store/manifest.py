@@ -45,7 +45,7 @@ class Manifest:
     model: ModelIdentity
     storage: StorageMode = "compact"
     max_tokens: int = 256
-    overlap_tokens: int = 32
+    overlap_tokens: int = 0  # informational: the chunker of the sleuth that created the index
     connectivity: int = 8
     cache_entries: int = 5000  # recomputed vectors kept (~0.8 KiB each): ~100 queries of candidates
     graph_min_chunks: int = field(default_factory=lambda: default_graph_min_chunks())

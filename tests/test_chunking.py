@@ -53,17 +53,55 @@ def test_plain_text_properties(text: str) -> None:
 
 @settings(max_examples=100, deadline=None)
 @given(texts, st.lists(st.integers(min_value=0, max_value=4000), max_size=6))
-def test_sections_are_never_crossed(text: str, cuts: list[int]) -> None:
+def test_sections_are_never_cut_through(text: str, cuts: list[int]) -> None:
+    """A chunk lies inside one section, or holds whole sections (small neighbours joined)."""
     points = sorted({min(c, len(text)) for c in cuts} | {0, len(text)})
     sections = tuple(Section(a, b, title=f"part {i}") for i, (a, b) in enumerate(pairwise(points)))
     doc = Document(text=text, kind="md", verbatim=True, sections=sections)
     chunker = Chunker(FAKE.tokenize, max_tokens=64, overlap=8)
     chunks = chunker.split(doc)
     _check(doc, chunks, chunker)
-    starts = [len(text[: s.start].encode()) for s in sections]
-    ends = [len(text[: s.end].encode()) for s in sections]
+
+    def extent(s: Section) -> tuple[int, int]:
+        """Byte range of the section's text without its edge whitespace."""
+        body = text[s.start : s.end]
+        lead = len(body) - len(body.lstrip())
+        core = body.strip()
+        start = len(text[: s.start + lead].encode())
+        return start, start + len(core.encode())
+
     for chunk in chunks:
-        assert any(a <= chunk.start and chunk.end <= b for a, b in zip(starts, ends, strict=True))
+        touched = [e for s in sections if (e := extent(s))[0] < e[1]]
+        touched = [(a, b) for a, b in touched if a < chunk.end and chunk.start < b]
+        if len(touched) > 1:
+            assert all(chunk.start <= a and b <= chunk.end for a, b in touched), chunk
+            assert chunk.context == ""  # "part 0" and "part 1" share no title
+
+
+def test_small_neighbours_are_joined_under_their_shared_heading() -> None:
+    chunker = Chunker(FAKE.tokenize, max_tokens=64)
+    text = "Intro line.\nSetup: run make.\nUse: run sleuth.\n" + "word " * 80 + "\nTail.\n"
+    cuts = [0, 12, 29, 46, 46 + 400, len(text)]
+    titles = ["Guide", "Guide > Setup", "Guide > Use", "Guide > Reference", "Guide > Tail"]
+    sections = tuple(
+        Section(a, b, title=t) for (a, b), t in zip(pairwise(cuts), titles, strict=True)
+    )
+    doc = Document(text=text, kind="md", verbatim=True, sections=sections)
+    chunks = chunker.split(doc)
+    assert chunks[0].text == "Intro line.\nSetup: run make.\nUse: run sleuth."
+    assert chunks[0].context == "Guide"
+    # A section too long for one chunk is split on its own; nothing joins a piece of it.
+    assert len(chunks) > 3
+    assert all(c.context == "Guide > Reference" for c in chunks[1:-1])
+    assert (chunks[-1].text, chunks[-1].context) == ("Tail.", "Guide > Tail")
+
+
+def test_pages_are_never_joined() -> None:
+    chunker = Chunker(FAKE.tokenize, max_tokens=64)
+    text = "one\ntwo\n"
+    sections = (Section(0, 4, "page 1", page=1), Section(4, 8, "page 2", page=2))
+    chunks = chunker.split(Document(text=text, kind="pdf", verbatim=False, sections=sections))
+    assert [(c.text, c.page) for c in chunks] == [("one", 1), ("two", 2)]
 
 
 def test_huge_single_word_and_long_lines_are_split() -> None:

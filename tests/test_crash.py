@@ -84,12 +84,13 @@ _PROSE = [
 
 
 def prose(i: int, j: int) -> str:
-    pick = random.Random(i * 1000 + j).choices(_PROSE, k=48)
+    pick = random.Random(i * 1000 + j).choices(_PROSE, k=72)
     return " ".join(pick)
 
 
 def write_note(path: Path, i: int, prefix: str = "w") -> None:
-    parts = [f"# Note {i}\n\nIntro {word(i, 99, prefix)}.\n"]
+    # Every section is over SMALL_SECTION tokens, so none is joined: SECTIONS + 1 chunks.
+    parts = [f"# Note {i}\n\nIntro {word(i, 99, prefix)}. {prose(i, 99)}\n"]
     for j in range(SECTIONS):
         parts.append(f"\n## S{j}\n\n{word(i, j, prefix)} ok {prose(i, j)}\n")
     path.write_text("".join(parts))
@@ -104,7 +105,7 @@ def make_corpus(root: Path, count: int = FILES) -> Path:
 
 def expected_chunks(root: Path, embedder: LlamaEmbedder) -> int:
     """What an uninterrupted run stores: the chunker with the real tokenizer, no embedding."""
-    chunker = Chunker(embedder.tokenize, embedder.max_tokens, overlap=32)
+    chunker = Chunker(embedder.tokenize, embedder.max_tokens)
     return sum(len(chunker.split(extract(p), label=p.name)) for p in sorted(root.glob("*.md")))
 
 
@@ -272,7 +273,7 @@ def test_sigkill_at_many_points_then_resume(
     assert landed >= 6, log  # most kills hit a running indexer, not a finished one
     assert progressed >= 2, log  # and some of them after it had committed in that run
     # Vectors belong to their chunks: a chunk's own text finds it by meaning alone.
-    chunker = Chunker(real_embedder.tokenize, real_embedder.max_tokens, overlap=32)
+    chunker = Chunker(real_embedder.tokenize, real_embedder.max_tokens)
     for i in (0, FILES // 2, FILES - 1):
         path = corpus / f"n{i:02d}.md"
         text = chunker.split(extract(path), label=path.name)[4].embed_text

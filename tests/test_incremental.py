@@ -469,3 +469,27 @@ def test_folder_that_becomes_unreadable_keeps_its_files(tmp_path: Path) -> None:
     assert summary["files_removed"] == 0, "a permission error deleted indexed data"
     status = json.loads(run_cli("status", "--json", cwd=tmp_path).stdout)
     assert status["files"] == first["files_indexed"]
+
+
+def test_an_index_run_leaves_one_lexical_segment_and_no_free_pages(tmp_path: Path) -> None:
+    """After a run the catalog holds no dead space: deleted rows' pages go back to the disk."""
+    import sqlite3
+
+    many = {f"note{i:03d}.md": f"# Note {i}\n\nThe heron number {i} waits.\n" for i in range(300)}
+    root = make_tree(tmp_path / "tree", many)
+    run = Runner(tmp_path / "index")
+    run(root)
+    catalog = tmp_path / "index" / "catalog.sqlite3"
+    with sqlite3.connect(catalog) as db:
+        assert db.execute("PRAGMA auto_vacuum").fetchone()[0] == 2  # incremental
+    full_size = catalog.stat().st_size
+    for name in list(many)[:250]:
+        (root / name).unlink()
+    summary, _ = run(root)
+    assert summary.files_removed == 250
+    with sqlite3.connect(catalog) as db:
+        assert db.execute("PRAGMA freelist_count").fetchone()[0] == 0
+        # 'optimize' merged the segments that each commit added into one.
+        assert db.execute("SELECT count(DISTINCT segid) FROM lexical_idx").fetchone()[0] == 1
+    assert catalog.stat().st_size < full_size
+    assert run(root)[0].files_unchanged == 50
