@@ -25,7 +25,7 @@ from sleuth.store.errors import StoreError
 from sleuth.store.records import ChunkRecord, FileRecord, StoredChunk
 
 CATALOG_FILE = "catalog.sqlite3"
-_SCHEMA_VERSION = 3
+_SCHEMA_VERSION = 4
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -38,12 +38,14 @@ CREATE TABLE IF NOT EXISTS files (
     mtime_ns INTEGER NOT NULL,
     sha256 TEXT NOT NULL,
     verbatim INTEGER NOT NULL,
-    title TEXT NOT NULL DEFAULT ''
+    title TEXT NOT NULL DEFAULT '',
+    first_chunk INTEGER NOT NULL DEFAULT 0,
+    chunk_count INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS files_sha256 ON files(sha256);
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
-    file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+    file_id INTEGER NOT NULL,
     ordinal INTEGER NOT NULL,
     start INTEGER NOT NULL,
     "end" INTEGER NOT NULL,
@@ -55,7 +57,6 @@ CREATE TABLE IF NOT EXISTS chunks (
     text_hash BLOB NOT NULL,
     code BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS chunks_file ON chunks(file_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS lexical USING fts5(
     body, content='', detail=none, columnsize=0,
     tokenize='porter unicode61 remove_diacritics 2'
@@ -114,7 +115,6 @@ class Catalog:
                 # freed pages can then go back to the file system (release_free_pages).
                 self.db.execute("PRAGMA auto_vacuum=INCREMENTAL")
                 self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA foreign_keys=ON")
             self.db.execute("PRAGMA synchronous=NORMAL")
             if not readonly:
                 self._migrate()
@@ -215,39 +215,44 @@ class Catalog:
         )
         return int(cur.fetchone()[0])
 
-    def move_file(self, old: str, record: FileRecord) -> None:
-        """Point an indexed file's row at its new path: chunks and vectors stay as they are."""
-        self.db.execute("DELETE FROM files WHERE path=? AND path<>?", (record.path, old))
+    def move_file(self, old: str, record: FileRecord) -> list[int]:
+        """Point an indexed file's row at its new path: chunks and vectors stay as they are.
+
+        Returns the chunk ids of a file that was indexed at the new path (now replaced).
+        """
+        replaced = self.remove_file(record.path) if record.path != old else []
         self.db.execute(
             "UPDATE files SET path=?, root=?, size=?, mtime_ns=? WHERE path=?",
             (record.path, record.root, record.size, record.mtime_ns, old),
         )
+        return replaced
 
     def touch_file(self, path: str, size: int, mtime_ns: int) -> None:
         self.db.execute("UPDATE files SET size=?, mtime_ns=? WHERE path=?", (size, mtime_ns, path))
 
     def remove_file(self, path: str) -> list[int]:
         """Delete a file and its chunks; returns the removed chunk ids (for the vector index)."""
-        ids = self.chunk_ids_of(path)
+        ids = self.remove_chunks_of(path)
         self.db.execute("DELETE FROM files WHERE path=?", (path,))
-        self._bury(len(ids))
         return ids
+
+    def _chunk_range(self, path: str) -> range:
+        """A file's chunk ids: one run, as ``add_chunks`` gives them (the rowid is the index)."""
+        row = self.db.execute(
+            "SELECT first_chunk, chunk_count FROM files WHERE path=?", (path,)
+        ).fetchone()
+        return range(int(row[0]), int(row[0]) + int(row[1])) if row else range(0)
 
     def chunk_ids_of(self, path: str) -> list[int]:
-        rows = self.db.execute(
-            "SELECT c.id FROM chunks c JOIN files f ON f.id=c.file_id WHERE f.path=? "
-            "ORDER BY c.ordinal",
-            (path,),
-        )
-        return [int(r[0]) for r in rows]
+        return list(self._chunk_range(path))
 
     def remove_chunks_of(self, path: str) -> list[int]:
-        ids = self.chunk_ids_of(path)
-        self.db.execute(
-            "DELETE FROM chunks WHERE file_id=(SELECT id FROM files WHERE path=?)", (path,)
-        )
+        ids = self._chunk_range(path)
+        if ids:
+            self.db.execute("DELETE FROM chunks WHERE id BETWEEN ? AND ?", (ids[0], ids[-1]))
+            self.db.execute("UPDATE files SET chunk_count=0 WHERE path=?", (path,))
         self._bury(len(ids))
-        return ids
+        return list(ids)
 
     def _bury(self, count: int) -> None:
         if count:
@@ -284,6 +289,15 @@ class Catalog:
             chunk_id = int(cur.lastrowid or 0)
             self.db.execute("INSERT INTO lexical(rowid, body) VALUES(?, ?)", (chunk_id, text))
             ids.append(chunk_id)
+        if ids:
+            # AUTOINCREMENT under the write lock hands out consecutive ids, which is what lets
+            # a file find its chunks by range instead of through an index on file_id.
+            if ids != list(range(ids[0], ids[0] + len(ids))):
+                raise StoreError("internal: a file's chunk ids are not consecutive")
+            self.db.execute(
+                "UPDATE files SET first_chunk=?, chunk_count=? WHERE id=?",
+                (ids[0], len(ids), file_id),
+            )
         return ids
 
     def chunks(self, ids: Iterable[int]) -> dict[int, StoredChunk]:
@@ -319,8 +333,8 @@ class Catalog:
     def codes_of_file(self, path: str) -> dict[tuple[bytes, str], bytes]:
         """(text hash, context) -> code for a file's current chunks: what an edit can reuse."""
         rows = self.db.execute(
-            "SELECT c.text_hash, c.context, c.code FROM chunks c JOIN files f ON f.id=c.file_id "
-            "WHERE f.path=?",
+            "SELECT c.text_hash, c.context, c.code FROM chunks c JOIN files f "
+            "ON c.id BETWEEN f.first_chunk AND f.first_chunk + f.chunk_count - 1 WHERE f.path=?",
             (path,),
         )
         return {(bytes(h), str(ctx)): bytes(code) for h, ctx, code in rows}
@@ -385,9 +399,8 @@ class Catalog:
     def counts_by_kind(self) -> dict[str, tuple[int, int, int]]:
         """kind -> (files, chunks, raw bytes)."""
         rows = self.db.execute(
-            "SELECT f.kind, count(DISTINCT f.id), count(c.id), "
-            "(SELECT sum(size) FROM files g WHERE g.kind=f.kind) "
-            "FROM files f LEFT JOIN chunks c ON c.file_id=f.id GROUP BY f.kind ORDER BY f.kind"
+            "SELECT kind, count(*), sum(chunk_count), sum(size) FROM files "
+            "GROUP BY kind ORDER BY kind"
         )
         return {str(r[0]): (int(r[1]), int(r[2]), int(r[3] or 0)) for r in rows}
 

@@ -196,7 +196,7 @@ class Writer:
                 for path in batch.removals:
                     removed += catalog.remove_file(path)
                 for old, record in batch.moves:
-                    catalog.move_file(old, record)
+                    removed += catalog.move_file(old, record)
                 for record in batch.touches:
                     catalog.touch_file(record.path, record.size, record.mtime_ns)
                 for upsert in batch.upserts:

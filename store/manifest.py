@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from sleuth.store.errors import StoreError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 MANIFEST_FILE = "manifest.json"
 StorageMode = Literal["compact", "full"]
 STORAGE_MODES: tuple[StorageMode, ...] = ("compact", "full")

@@ -408,7 +408,10 @@ def test_ctrl_c_during_startup_is_clean(delay: float, tmp_path: Path) -> None:
     time.sleep(delay)
     code, _, err = finish(proc, signal.SIGINT)
     assert "Traceback" not in err
-    assert code == 130, err
+    # Rarely (~1 in 10 here) a Ctrl-C landing in the middle of an import makes CPython end the
+    # process with SIGINT itself after sleuth printed its message; a shell shows $? = 130
+    # for both, which is the contract.
+    assert code in (130, -signal.SIGINT), err
     assert err.splitlines() == ["sleuth: error: interrupted"]
 
 

@@ -7,16 +7,19 @@ from pathlib import Path
 from clirun import sleuth
 from fakes import FakeEmbedder
 
+from sleuth.indexer.chunking import SMALL_SECTION
 from sleuth.indexer.pipeline import run_index
 from sleuth.store.index import Index, check_consistency
 
 
 def _notes(path: Path, changed: int | None = None) -> None:
     sections = []
+    # Sections over SMALL_SECTION tokens, so each is a chunk of its own (none is joined).
+    filler = " ".join(f"word{k}" for k in range(SMALL_SECTION))
     for i in range(12):
-        body = f"Section {i} explains topic{i} in a few plain words."
+        body = f"Section {i} explains topic{i} in a few plain words. {filler}"
         if i == changed:
-            body = f"Section {i} was rewritten to cover something new: zebra{i}."
+            body = f"Section {i} was rewritten to cover something new: zebra{i}. {filler}"
         sections.append(f"## Part {i}\n\n{body}\n")
     path.write_text("# Notes\n\n" + "\n".join(sections))
 

@@ -493,3 +493,23 @@ def test_an_index_run_leaves_one_lexical_segment_and_no_free_pages(tmp_path: Pat
         assert db.execute("SELECT count(DISTINCT segid) FROM lexical_idx").fetchone()[0] == 1
     assert catalog.stat().st_size < full_size
     assert run(root)[0].files_unchanged == 50
+
+
+def test_a_file_renamed_onto_an_indexed_path_replaces_it_everywhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The replaced file's chunks leave the catalog, the lexical index and the graph."""
+    monkeypatch.setenv("SLEUTH_GRAPH_MIN_CHUNKS", "0")  # a graph from the first chunk
+    root = make_tree(tmp_path / "tree")
+    run = Runner(tmp_path / "index")
+    run(root)
+    (root / "beta.txt").replace(root / "epsilon.txt")
+    summary, _ = run(root)
+    assert (summary.files_removed, summary.files_indexed) == (1, 1)
+    with Index.open(tmp_path / "index") as index:
+        assert index.graph_active
+        assert check_consistency(index) == []
+        assert str(root / "beta.txt") not in index.catalog.files()
+        assert index.catalog.lexical_search(["lighthouse"], 5) == []
+        assert len(index.catalog.lexical_search(["quartermaster"], 5)) == 1
+        assert index.catalog.counts() == (4, len(index.load_graph().stored_keys()))

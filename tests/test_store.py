@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -136,3 +137,26 @@ def test_recompute_stops_only_when_nothing_left_can_enter_the_top() -> None:
     noisy = [x + (0.2 if i == 2 else 0.0) for i, x in enumerate(exact)]
     # The largest error seen widens the margin: a candidate close to the cut is still scored.
     assert not can_stop(estimates, noisy, next_estimate=7.5, need=3)
+
+
+def test_a_move_onto_an_indexed_path_drops_the_replaced_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SLEUTH_GRAPH_MIN_CHUNKS", "0")
+    docs = _corpus(tmp_path / "docs", 3)
+    directory = tmp_path / "index"
+    run_index(directory, [docs], FakeEmbedder())
+    index = Index.open(directory, readonly=False)
+    try:
+        files = index.catalog.files()
+        source, target = str(docs / "note000.md"), str(docs / "note001.md")
+        kept = index.catalog.chunk_ids_of(source)
+        with index.writer() as writer:
+            result = writer.commit(Batch(moves=[(source, replace(files[source], path=target))]))
+        assert result.chunks_removed == 1
+        assert index.catalog.chunk_ids_of(target) == kept
+        assert source not in index.catalog.files()
+        assert check_consistency(index) == []
+        assert len(index.load_graph().stored_keys()) == index.catalog.counts()[1] == 2
+    finally:
+        index.close()
