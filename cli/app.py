@@ -12,6 +12,7 @@ import typer
 
 from sleuth.cli.env import Env
 from sleuth.cli.exitcodes import ExitCode, UsageProblem
+from sleuth.cli.interrupts import held_interrupts
 from sleuth.extractors.base import ExtractionError
 from sleuth.indexer.errors import IndexingError, ModelError
 from sleuth.store.errors import StoreError
@@ -101,7 +102,10 @@ def run(argv: list[str] | None = None) -> int:
     env = Env.current()
     args = sys.argv[1:] if argv is None else argv
     try:
-        command = typer.main.get_command(build_app(_commands_for(args)))
+        with held_interrupts() as interrupted:
+            command = typer.main.get_command(build_app(_commands_for(args)))
+        if interrupted():
+            raise KeyboardInterrupt
         result = command.main(args=args, prog_name="sleuth", standalone_mode=False)
     except typer.Exit as done:
         if done.exit_code == ExitCode.INTERRUPTED:  # typer's own translation of Ctrl-C

@@ -6,9 +6,11 @@ import sys
 
 
 def main() -> None:
-    try:
+    from sleuth.cli.interrupts import held_interrupts
+
+    with held_interrupts() as interrupted:
         from sleuth.cli.app import run
-    except KeyboardInterrupt:
+    if interrupted():
         sys.stderr.write("sleuth: error: interrupted\n")
         sys.exit(130)
     sys.exit(run())

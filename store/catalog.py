@@ -36,13 +36,12 @@ CREATE TABLE IF NOT EXISTS files (
     kind TEXT NOT NULL,
     size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL,
-    sha256 TEXT NOT NULL,
+    sha256 BLOB NOT NULL,
     verbatim INTEGER NOT NULL,
     title TEXT NOT NULL DEFAULT '',
     first_chunk INTEGER NOT NULL DEFAULT 0,
     chunk_count INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS files_sha256 ON files(sha256);
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     file_id INTEGER NOT NULL,
@@ -78,7 +77,7 @@ def _file(row: Sequence[Any]) -> FileRecord:
         str(kind),
         int(size),
         int(mtime_ns),
-        str(sha),
+        bytes(sha).hex(),
         bool(verbatim),
         str(title),
     )
@@ -208,7 +207,7 @@ class Catalog:
                 record.kind,
                 record.size,
                 record.mtime_ns,
-                record.sha256,
+                bytes.fromhex(record.sha256),  # 32 bytes, not 64 characters: one per file
                 int(record.verbatim),
                 record.title,
             ),

@@ -403,8 +403,10 @@ def _holder(lock: Path) -> int | None:
 
 
 @pytest.mark.parametrize("delay", [0.15, 0.3])
-def test_ctrl_c_during_startup_is_clean(delay: float, tmp_path: Path) -> None:
-    proc = start(str(tmp_path), "--json", cwd=tmp_path)
+def test_ctrl_c_during_startup_is_clean(delay: float, small_corpus: Path, tmp_path: Path) -> None:
+    # A corpus to embed, so the run is still going when Ctrl-C lands: start-up alone can now
+    # be over in 0.3 s (an empty folder is indexed without loading the model at all).
+    proc = start(str(small_corpus), "--json", cwd=tmp_path)
     time.sleep(delay)
     code, _, err = finish(proc, signal.SIGINT)
     assert "Traceback" not in err
