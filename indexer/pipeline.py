@@ -159,12 +159,24 @@ def run_index(
             _index_files(writer, plan.index, embedder, settings, reporter, summary)
             if needs_compaction(index):
                 compact_lexical(index)
-            if summary.files_indexed or summary.files_removed or summary.chunks_removed:
-                index.catalog.tidy()
+            _tidy(index, summary)
     finally:
         index.close()
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+# Merging the lexical index rewrites all of it: worth it after a build or a large change,
+# not after a one-file edit of a big index, where freeing pages is enough.
+TIDY_SHARE = 0.1
+
+
+def _tidy(index: Index, summary: Summary) -> None:
+    changed = summary.chunks_added + summary.chunks_removed
+    if changed and changed >= TIDY_SHARE * index.catalog.counts()[1]:
+        index.catalog.tidy()
+    elif changed or summary.files_removed:
+        index.catalog.release_free_pages()
 
 
 KnownCodes = Callable[[str], dict[tuple[bytes, str], bytes]]
