@@ -3,21 +3,29 @@ SHELL := /bin/bash
 PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-# llama-cpp-python has no wheels on PyPI: pip compiles it once and caches the wheel.
-export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
+# llama-cpp-python has no wheels on PyPI. tools/llama_wheel.sh compiles it once with the flags in
+# tools/llama-build.env (portable AVX2, never -march=native) into a wheelhouse keyed by those
+# flags: pip's own cache, keyed by the sdist alone, never decides which build is installed.
 PIP := $(BIN)/pip --disable-pip-version-check
 SOURCES := $(shell find cli indexer extractors store -name '*.py' -o -name '*.gguf' 2>/dev/null)
 
 .PHONY: setup dev demo test lint typecheck pytest bench model clean
 
+# Ends with the self-check: one sentence embedded in a child process, so a llama.cpp build
+# that crashes on this CPU fails here, in one line, instead of at the first query.
 setup: $(VENV)/.deps-stamp $(VENV)/.dev-stamp
+	$(BIN)/python -m sleuth.indexer.selfcheck
 
 $(VENV)/bin/python:
 	@command -v $(PY) >/dev/null || PY=python3; $${PY:-$(PY)} -m venv $(VENV) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip setuptools wheel
 
-$(VENV)/.deps-stamp: pyproject.toml | $(VENV)/bin/python
-	@echo "installing dependencies (the first run compiles llama-cpp-python: several minutes)" >&2
+$(VENV)/.llama-stamp: tools/llama-build.env tools/llama_wheel.sh | $(VENV)/bin/python
+	wheel=$$(tools/llama_wheel.sh $(BIN)/python) && $(PIP) install -q --no-deps --force-reinstall "$$wheel" && $(PIP) install -q "$$wheel"
+	touch $@
+
+$(VENV)/.deps-stamp: pyproject.toml $(VENV)/.llama-stamp
+	@echo "installing dependencies" >&2
 	$(PIP) install -q -e '.[dev]' --config-settings editable_mode=strict
 	touch $@
 
