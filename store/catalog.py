@@ -15,13 +15,13 @@ counts; the indexer rebuilds the table when they pile up.
 from __future__ import annotations
 
 import contextlib
-import math
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from sleuth.store.errors import StoreError
+from sleuth.store.lexical import LexicalMixin
 from sleuth.store.records import ChunkRecord, FileRecord, StoredChunk
 
 CATALOG_FILE = "catalog.sqlite3"
@@ -98,7 +98,7 @@ def _chunk(row: Sequence[Any]) -> ChunkRecord:
     )
 
 
-class Catalog:
+class Catalog(LexicalMixin):
     """Typed access to the catalog database. Callers own transaction boundaries."""
 
     def __init__(self, path: Path, *, readonly: bool = False) -> None:
@@ -253,11 +253,6 @@ class Catalog:
         self._bury(len(ids))
         return list(ids)
 
-    def _bury(self, count: int) -> None:
-        if count:
-            dead = int(self.get_meta("dead_lexical", "0")) + count
-            self.set_meta("dead_lexical", str(dead))
-
     # -- chunks -------------------------------------------------------------------------
     def add_chunks(
         self,
@@ -348,46 +343,6 @@ class Catalog:
         )
         for row in rows:
             yield StoredChunk(int(row[0]), _file(row[1:9]), _chunk(row[9:]))
-
-    # -- lexical ------------------------------------------------------------------------
-    def lexical_search(self, terms: Sequence[str], limit: int) -> list[tuple[int, float]]:
-        """Best chunks for the terms by BM25 with binary term frequency, higher = better.
-
-        ``terms`` are single words; each is looked up on its own (the table has no positions
-        for phrase queries) and the scores are summed here.
-        """
-        live = self.db.execute("SELECT count(*), avg(tokens) FROM chunks").fetchone()
-        total, average = int(live[0]), float(live[1] or 1.0)
-        if total == 0:
-            return []
-        k1, b = 1.2, 0.75
-        scores: dict[int, float] = {}
-        for term in dict.fromkeys(terms):
-            try:
-                rows = self.db.execute(
-                    "SELECT l.rowid, c.tokens FROM lexical l JOIN chunks c ON c.id = l.rowid "
-                    "WHERE lexical MATCH ?",
-                    (term,),
-                ).fetchall()
-            except sqlite3.OperationalError:
-                continue  # a term the FTS5 grammar rejects matches nothing
-            if not rows:
-                continue
-            df = len(rows)
-            idf = math.log(1.0 + (total - df + 0.5) / (df + 0.5))
-            for chunk_id, tokens in rows:
-                weight = idf * (k1 + 1.0) / (1.0 + k1 * (1.0 - b + b * tokens / average))
-                scores[chunk_id] = scores.get(chunk_id, 0.0) + weight
-        best = sorted(scores.items(), key=lambda item: -item[1])[:limit]
-        return [(int(i), float(v)) for i, v in best]
-
-    def reset_lexical(self) -> None:
-        # A contentless table accepts no DELETE; 'delete-all' is its way to start over.
-        self.db.execute("INSERT INTO lexical(lexical) VALUES('delete-all')")
-        self.set_meta("dead_lexical", "0")
-
-    def add_lexical(self, chunk_id: int, text: str) -> None:
-        self.db.execute("INSERT INTO lexical(rowid, body) VALUES(?, ?)", (chunk_id, text))
 
     # -- counts -------------------------------------------------------------------------
     def counts(self) -> tuple[int, int]:
