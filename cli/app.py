@@ -44,6 +44,9 @@ def _version(value: bool) -> None:
         except metadata.PackageNotFoundError:
             version = "unknown"
         print(f"sleuth {version}")
+        from sleuth.indexer.llama_build import describe_installed
+
+        print(f"llama.cpp: {describe_installed()}")
         raise typer.Exit(0)
 
 

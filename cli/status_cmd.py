@@ -13,6 +13,7 @@ from rich.table import Table
 from sleuth.cli.common import IndexOpt, JsonOpt, location, open_existing
 from sleuth.cli.env import Env
 from sleuth.cli.exitcodes import ExitCode
+from sleuth.indexer.llama_build import describe_installed
 from sleuth.store.index import check_consistency
 
 
@@ -73,6 +74,7 @@ def status(
         },
         "storage": m.storage,
         "generation": generation,
+        "llama_cpp": describe_installed(),
     }
     if check:
         info["consistent"] = not problems
@@ -117,6 +119,7 @@ def _panel(
         f"[bold]index[/] {info['index']}  [dim]{info['directory']}[/]",
         f"[bold]model[/] {model['name']} ({model['dims']} dims, sha256 {model['sha256'][:12]})",
         f"[bold]storage[/] {info['storage']}",
+        f"[bold]llama.cpp[/] {info['llama_cpp']}",
         f"[bold]files[/] {info['files']}  [bold]chunks[/] {info['chunks']}  "
         f"[bold]raw[/] {_mib(raw)}",
         f"[bold]on disk[/] {_mib(foot['total'])} ({ratio}): catalog {_mib(foot['catalog'])}, "

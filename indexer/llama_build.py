@@ -72,6 +72,14 @@ def build_info() -> BuildInfo:
     return BuildInfo(str(llama_cpp.__version__), parse_features(text))
 
 
+def describe_installed() -> str:
+    """One line for bug reports (``sleuth --version``, ``sleuth status``)."""
+    try:
+        return build_info().describe()
+    except ImportError as exc:
+        return f"not installed ({exc})"
+
+
 def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> tuple[str, ...]:
     """The flags of :data:`CPU_FLAGS` this CPU advertises (empty where /proc is not Linux's)."""
     try:

@@ -51,12 +51,12 @@ def _died(returncode: int) -> str:
     return f"exited with status {returncode}"
 
 
-def check(python: str = sys.executable, timeout: float = 300.0) -> Outcome:
+def check(python: str | None = None, timeout: float = 300.0) -> Outcome:
     sentence, want = _expected()
     flags = " ".join(cpu_flags()) or "unknown"
     try:
         proc = subprocess.run(
-            [python, "-c", _CHILD],
+            [python or sys.executable, "-c", _CHILD],
             input=sentence,
             capture_output=True,
             text=True,

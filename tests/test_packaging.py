@@ -50,6 +50,7 @@ def test_wheel_contains_and_imports_every_module(tmp_path: Path) -> None:
         assert f"{package.replace('.', '/')}/py.typed" in names
     assert "sleuth/indexer/models/all-minilm-l6-v2.Q8_0.gguf" in names
     assert "sleuth/indexer/models/all-minilm-l6-v2.Q8_0.gguf.sha256" in names
+    assert "sleuth/indexer/models/selfcheck.json" in names
     assert "sleuth/__init__.py" not in names  # an implicit namespace package
     script = (
         "import importlib, sys\n"

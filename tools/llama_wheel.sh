@@ -4,11 +4,13 @@
 # pip's own wheel cache is keyed by the sdist, not by CMAKE_ARGS, so a wheel compiled with other
 # flags (say, a native one that crashes on AMX guests) would be silently reused. This keeps its
 # own wheelhouse, one folder per hash of (version, flags, python, platform), and builds with
-# pip's cache off.  Usage: tools/llama_wheel.sh [PYTHON]   (SLEUTH_WHEELHOUSE moves the wheelhouse)
+# pip's cache off.  Usage: tools/llama_wheel.sh [PYTHON]
+#   SLEUTH_WHEELHOUSE moves the wheelhouse; LLAMA_BUILD_ENV names another flags file (only
+#   bench/llama_builds.sh does that, to compare builds: the project's build is the one below).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tools/llama-build.env
-source "$here/llama-build.env"
+source "${LLAMA_BUILD_ENV:-$here/llama-build.env}"
 PY=${1:-python3}
 tag=$("$PY" -c 'import sys, sysconfig; print(f"cp{sys.version_info[0]}{sys.version_info[1]}-{sysconfig.get_platform()}")')
 key=$(printf '%s\n%s\n%s\n' "$LLAMA_CPP_PYTHON_VERSION" "$LLAMA_CMAKE_ARGS" "$tag" | sha256sum | cut -c1-16)
@@ -16,7 +18,7 @@ house=${SLEUTH_WHEELHOUSE:-${XDG_CACHE_HOME:-$HOME/.cache}/sleuth/wheels}
 dir="$house/llama-cpp-python-$LLAMA_CPP_PYTHON_VERSION-$key"
 wheel=$(find "$dir" -maxdepth 1 -name 'llama_cpp_python-*.whl' 2>/dev/null | head -n 1 || true)
 if [ -z "$wheel" ]; then
-  echo "compiling llama.cpp once for this machine's Python (portable AVX2 build, several minutes on 2 cores)" >&2
+  echo "compiling llama.cpp once (portable build, flags in ${LLAMA_BUILD_ENV:-tools/llama-build.env}): several minutes on 2 cores" >&2
   mkdir -p "$house"
   tmp=$(mktemp -d "$house/.build-XXXXXX")
   trap 'rm -rf "$tmp"' EXIT
