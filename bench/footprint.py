@@ -4,8 +4,9 @@ The split is sleuth's own (``sleuth status --json``, i.e. ``sleuth.store.footpri
 catalog (SQLite rows minus the lexical tables), lexical (FTS5 shadow tables), graph+codes
 (per-chunk codes and the usearch graph file, if any), cache (the recompute cache file as it
 is now), other. As a cross-check, "files" is the plain sum of the index directory's file
-sizes. The recompute cache is bounded (``cache_entries`` in the manifest); "cache at bound"
-is measured by filling a scratch ``VectorCache`` with min(bound, chunks) real vectors.
+sizes. The recompute cache is bounded (``sleuth.store.cache.cache_bound``: 2% of the
+chunks); "cache at bound" is measured by filling a scratch ``VectorCache`` with
+min(bound, chunks) real vectors.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from bench.common import (
     table,
 )
 from bench.prepare import Prepared, prepare
-from sleuth.store.cache import CACHE_FILE, VectorCache
+from sleuth.store.cache import CACHE_FILE, VectorCache, cache_bound
 from sleuth.store.manifest import read_manifest
 
 PARTS = ("catalog", "lexical", "vectors", "cache", "other")
@@ -33,11 +34,12 @@ PARTS = ("catalog", "lexical", "vectors", "cache", "other")
 
 def cache_at_bound(prep: Prepared) -> Json:
     manifest = read_manifest(prep.compact)
-    entries = min(manifest.cache_entries, len(prep.exact.ids))
+    bound = cache_bound(len(prep.exact.ids))
+    entries = min(bound, len(prep.exact.ids))
     scratch = DATA_DIR / "tmp-cache"
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
-    cache = VectorCache(scratch, manifest.model.dims, manifest.cache_entries)
+    cache = VectorCache(scratch, manifest.model.dims, bound)
     try:
         hashes = [bytes(8)] * entries
         cache.put(
@@ -51,7 +53,7 @@ def cache_at_bound(prep: Prepared) -> Json:
     size = sum(p.stat().st_size for p in scratch.iterdir() if p.name.startswith(CACHE_FILE))
     shutil.rmtree(scratch, ignore_errors=True)
     return {
-        "bound_entries": manifest.cache_entries,
+        "bound_entries": bound,
         "entries": entries,
         "bytes": size,
         "bytes_per_entry": round(size / max(entries, 1), 1),
@@ -127,6 +129,6 @@ def run(config: Config) -> Json:
     )
     emit(
         "(total x excludes the recompute cache; 'cache full' adds the cache filled to its bound"
-        " of min(cache_entries, chunks) vectors)"
+        " of cache_bound(chunks) vectors)"
     )
     return figures

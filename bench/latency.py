@@ -36,8 +36,8 @@ from bench.corpora import Corpus, corpus_s, docstring_queries
 from bench.indexing import built_by_indexing
 from bench.prepare import prepare
 from sleuth.indexer.embedder import LlamaEmbedder
-from sleuth.indexer.search import Searcher, SearchOptions
-from sleuth.store.cache import CACHE_FILE, VectorCache
+from sleuth.indexer.search import DEFAULT_CANDIDATES, Searcher, SearchOptions
+from sleuth.store.cache import CACHE_FILE, VectorCache, cache_bound
 from sleuth.store.index import Index
 
 PARTS = ("embed_query", "ann", "recompute", "lexical", "fuse")
@@ -113,7 +113,7 @@ def run(config: Config) -> Json:
         "index": str(compact),
         "queries": len(queries),
         "mode": "hybrid",
-        "candidates": SearchOptions().candidates,
+        "candidates": DEFAULT_CANDIDATES["compact"],
         "cli": {
             "compact_cold": p50_p95(cold),
             "compact_warm": p50_p95(warm),
@@ -172,7 +172,7 @@ def in_process(config: Config, directory: Path, queries: list[str]) -> Json:
     index = Index.open(directory)
     embedder = LlamaEmbedder(threads=config.threads)
     searcher = Searcher(index, lambda: embedder)
-    capacity = index.manifest.cache_entries
+    capacity = cache_bound(index.catalog.counts()[1])
     dims = index.manifest.model.dims
     options = SearchOptions()
     samples: dict[str, dict[str, list[float]]] = {

@@ -27,7 +27,7 @@ from bench.common import Config, Json, emit, log, table
 from bench.corpora import Labelled, pyfaq_module
 from bench.indexes import open_searcher
 from bench.prepare import Prepared, prepare
-from sleuth.indexer.search import Mode, SearchOptions
+from sleuth.indexer.search import DEFAULT_CANDIDATES, Mode, SearchOptions
 
 K = 10
 PROTOCOLS = {"10 hits": 10, "30 hits -> 10 files": 30}
@@ -98,7 +98,7 @@ def _run(config: Config, stack: ExitStack) -> Json:
     prep = prepare(config, "pyfaq")
     labelled = prep.labelled
     assert labelled is not None
-    default = SearchOptions().candidates
+    default = DEFAULT_CANDIDATES["compact"]
     methods: dict[str, Callable[[str, int], list[str]]] = {
         "lexical (sleuth BM25)": sleuth_ranker(prep, "compact", "lexical", stack),
         f"semantic, compact (C={default})": sleuth_ranker(prep, "compact", "semantic", stack),

@@ -15,7 +15,7 @@ from bench.common import Config, Json, emit, log, table
 from bench.corpora import DOCSTRING_QUERIES, QUICK_QUERIES, docstring_queries
 from bench.indexes import open_searcher
 from bench.prepare import Prepared, prepare
-from sleuth.indexer.search import SearchOptions
+from sleuth.indexer.search import DEFAULT_CANDIDATES, SearchOptions
 
 CANDIDATES = (10, 20, 30, 50, 100)
 K = 10
@@ -59,7 +59,7 @@ def run(config: Config) -> Json:
         prep = prepare(config, family)
         label, queries = queries_for(config, prep)
         log(f"recall on {prep.corpus.name}: {len(queries)} queries")
-        default = SearchOptions().candidates
+        default = DEFAULT_CANDIDATES["compact"]
         sizes = sorted({*CANDIDATES, default})
         compact = {c: recall_of(prep, "compact", queries, c) for c in sizes}
         full = recall_of(prep, "full", queries, K)
@@ -98,5 +98,5 @@ def run(config: Config) -> Json:
                 rows,
             )
         )
-    emit(f"(target: compact recall@10 >= 0.97 at the default C={SearchOptions().candidates})")
+    emit(f"(target: compact recall@10 >= 0.97 at the default C={DEFAULT_CANDIDATES['compact']})")
     return figures

@@ -23,6 +23,7 @@ SECTIONS: dict[str, str] = {
     "footprint": "bench.footprint",
     "recall": "bench.recall",
     "quality": "bench.quality",
+    "frontier": "bench.frontier",
 }
 # Timing sections come first, while the machine is as quiet as this run makes it.
 

@@ -48,8 +48,8 @@ def index(
         str | None,
         typer.Option(
             "--storage",
-            help="compact (1-bit codes + recompute, the default) or full (f16 vectors); "
-            "fixed when the index is created.",
+            help="compact (codebook codes + recompute, the default), minimal (1-bit codes, "
+            "smallest) or full (f16 vectors); fixed when the index is created.",
         ),
     ] = None,
     hidden: HiddenOpt = False,

@@ -12,7 +12,6 @@ from sleuth.cli.exitcodes import ExitCode, UsageProblem
 from sleuth.cli.filters import build_filter
 from sleuth.cli.output import FORMATS, View, emit
 from sleuth.indexer.search import (
-    DEFAULT_CANDIDATES,
     MODES,
     Hit,
     Searcher,
@@ -72,14 +71,14 @@ def search(
         ),
     ] = False,
     candidates: Annotated[
-        int,
+        int | None,
         typer.Option(
             "--candidates",
             min=1,
             max=1000,
-            help="Most chunks re-embedded per query (compact indexes).",
+            help="Most chunks re-embedded per query (default: 20 compact, 60 minimal).",
         ),
-    ] = DEFAULT_CANDIDATES,
+    ] = None,
     explain: Annotated[bool, typer.Option("--explain", help="Print timings to stderr.")] = False,
     index_name: IndexOpt = None,
     model: ModelOpt = None,

@@ -23,6 +23,7 @@ from sleuth.indexer.discovery import DiscoveryOptions, FoundFile, Skipped, walk
 from sleuth.indexer.embedder import Embedder
 from sleuth.indexer.errors import IndexingError
 from sleuth.indexer.plan import Candidate, in_scope, make_plan
+from sleuth.store import codebook
 from sleuth.store.index import (
     Batch,
     CommitResult,
@@ -32,7 +33,7 @@ from sleuth.store.index import (
     index_exists,
     require_same_model,
 )
-from sleuth.store.manifest import Manifest, StorageMode
+from sleuth.store.manifest import Manifest, ModelIdentity, StorageMode
 from sleuth.store.records import ChunkRecord, FileRecord
 
 EMBED_SLICE = 32  # chunks per embed call: small enough for smooth progress, big enough to pack
@@ -95,10 +96,37 @@ class IndexSettings:
     commit_chunks: int = 256
 
 
+def _storage_for(model: ModelIdentity, asked: StorageMode | None) -> tuple[StorageMode, str]:
+    """(mode, codebook sha256) for a new index: compact when the model has a codebook.
+
+    A custom model has none, so it gets the sign-bit mode unless another was asked for."""
+    book = codebook.shipped(model.sha256) if asked in (None, "compact") else None
+    if book is not None:
+        return "compact", book.sha256
+    if asked == "compact":
+        raise IndexingError(
+            f"compact storage needs a codebook for {model.describe()}; "
+            "use --storage minimal or --storage full"
+        )
+    return asked or "minimal", ""
+
+
 def open_for_writing(directory: Path, embedder: Embedder, storage: StorageMode | None) -> Index:
+    if index_exists(directory):
+        index = Index.open(directory, readonly=False)
+        require_same_model(index, Manifest(model=embedder.identity))
+        if storage is not None and storage != index.manifest.storage:
+            index.close()
+            raise IndexingError(
+                f"this index uses {index.manifest.storage} storage, fixed when it was created; "
+                f"use --index NAME for a new {storage} index"
+            )
+        return index
+    mode, book = _storage_for(embedder.identity, storage)
     manifest = Manifest(
         model=embedder.identity,
-        storage=storage or "compact",
+        storage=mode,
+        codebook=book,
         max_tokens=embedder.max_tokens,
         overlap_tokens=OVERLAP_TOKENS,
     )
@@ -111,7 +139,6 @@ def open_for_writing(directory: Path, embedder: Embedder, storage: StorageMode |
                 f"this index uses {index.manifest.storage} storage, fixed when it was created; "
                 f"use --index NAME for a new {storage} index"
             )
-        return index
     return Index.create(directory, manifest)
 
 

@@ -21,7 +21,7 @@ from sleuth.store.records import StoredChunk
 from sleuth.store.vectors import FloatArray
 
 FIRST_BATCH = 10
-NEXT_BATCH = 8
+NEXT_BATCH = 4  # small steps: good codes let the rule stop soon after the first k
 MIN_FIT = 6
 
 

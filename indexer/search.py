@@ -1,9 +1,9 @@
 """Answering a query: dense candidates over codes, exact re-scoring by recomputation,
 BM25 from the lexical index, and Reciprocal Rank Fusion of the two.
 
-Compact indexes hold only 1-bit codes, so the dense side proposes candidates by their code
-score and then re-embeds the best ``candidates`` of them from their source text (cached) to
-order them by exact cosine. Full indexes score by their stored f16 vectors directly.
+Compact and minimal indexes hold only codes, so the dense side proposes candidates by their
+code score and then re-embeds the best ``candidates`` of them from their source text (cached)
+to order them by exact cosine. Full indexes score by their stored f16 vectors directly.
 """
 
 from __future__ import annotations
@@ -17,19 +17,20 @@ from typing import Literal
 from sleuth.indexer.embedder import Embedder
 from sleuth.indexer.recompute import Candidate, rescore
 from sleuth.indexer.source import read_texts
-from sleuth.store.cache import VectorCache
+from sleuth.store.cache import VectorCache, cache_bound
 from sleuth.store.dense import DenseIndex
 from sleuth.store.index import Index
+from sleuth.store.manifest import StorageMode
 from sleuth.store.records import StoredChunk
 from sleuth.store.vectors import FloatArray
 
 Mode = Literal["hybrid", "semantic", "lexical"]
 MODES: tuple[Mode, ...] = ("hybrid", "semantic", "lexical")
 ChunkFilter = Callable[[StoredChunk], bool]
-# At most this many chunks are re-embedded per query on compact indexes (usually far fewer:
-# see indexer.recompute). Recall@10 against exact search on corpus S (7,381 chunks, 200
-# queries): 0.93 at 30, 0.964 at 50, 0.973 at 60, 0.989 at 100; each candidate costs ~0.1 s.
-DEFAULT_CANDIDATES = 60
+# At most this many chunks are re-embedded per query (usually fewer: see indexer.recompute);
+# each costs ~0.06-0.1 s on 2 cores. Chosen by recall@10 against exact search on corpus S
+# (200 queries): codebook codes keep 0.99 at 20, sign bits need 60 for 0.97.
+DEFAULT_CANDIDATES: dict[StorageMode, int] = {"compact": 20, "minimal": 60, "full": 0}
 # What FTS5's unicode61 tokenizer treats as one token (underscore separates, as there).
 _TERM = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -38,7 +39,7 @@ _TERM = re.compile(r"[^\W_]+", re.UNICODE)
 class SearchOptions:
     limit: int = 10
     mode: Mode = "hybrid"
-    candidates: int = DEFAULT_CANDIDATES
+    candidates: int | None = None  # None: the storage mode's DEFAULT_CANDIDATES
     lexical_depth: int = 40
     # Tuned on pyfaq (see the README): plain RRF (k=60, equal weights) scored below dense.
     rrf_k: int = 10
@@ -105,7 +106,8 @@ class Searcher:
         self._embedder: Embedder | None = None
         self._dense_index: DenseIndex | None = None
         manifest = index.manifest
-        self.cache = VectorCache(index.directory, manifest.model.dims, manifest.cache_entries)
+        bound = cache_bound(index.catalog.counts()[1])
+        self.cache = VectorCache(index.directory, manifest.model.dims, bound)
 
     @property
     def embedder(self) -> Embedder:
@@ -151,8 +153,10 @@ class Searcher:
         t0 = time.perf_counter()
         qvec = vector if vector is not None else self._query_vector(query)
         result.timings.embed_query = time.perf_counter() - t0
-        compact = self.index.manifest.storage == "compact"
-        want = max(options.candidates, options.limit) if compact else options.limit
+        storage = self.index.manifest.storage
+        compact = storage != "full"  # codes only: recompute the best
+        cap = options.candidates or DEFAULT_CANDIDATES[storage]
+        want = max(cap, options.limit) if compact else options.limit
         t0 = time.perf_counter()
         picked = self._candidates(qvec, want, options.chunk_filter)
         result.timings.ann = time.perf_counter() - t0

@@ -17,6 +17,15 @@ import numpy as np
 from sleuth.store.vectors import FloatArray
 
 CACHE_FILE = "recompute-cache.sqlite3"
+# The bound grows with the index, so the cache's share of the footprint stays fixed (each
+# entry is ~0.8 KiB, about the size of the chunk it stands for: 2% of the chunks costs about
+# 0.02x the raw bytes), with a floor that still holds a dozen queries' recomputations.
+CACHE_SHARE = 0.02
+CACHE_MIN_ENTRIES = 256
+
+
+def cache_bound(chunks: int) -> int:
+    return max(CACHE_MIN_ENTRIES, int(chunks * CACHE_SHARE))
 
 
 class VectorCache:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sleuth.store.index import Index
-from sleuth.store.vectors import CodeArray, FloatArray, Graph, KeyArray, score
+from sleuth.store.vectors import CodeArray, FloatArray, Graph, KeyArray
 
 # A graph proposes this many times the requested count, so scoring by codes can reorder it.
 GRAPH_POOL_FACTOR = 4
@@ -23,7 +23,7 @@ class DenseIndex:
 
     def __init__(self, index: Index) -> None:
         self._index = index
-        self._storage = index.manifest.storage
+        self._coder = index.coder
         self._graph: Graph | None = index.load_graph(view=True) if index.graph_active else None
         self._flat: tuple[KeyArray, CodeArray] | None = None
         self.size = len(self._graph) if self._graph is not None else index.catalog.counts()[1]
@@ -41,7 +41,7 @@ class DenseIndex:
             pool = self._graph.propose(query, max(count * GRAPH_POOL_FACTOR, GRAPH_POOL_MIN))
             ids, codes = self._index.catalog.codes([int(k) for k in pool])
             keys, codes_matrix = np.asarray(ids, np.int64), _matrix(codes)
-        scores = score(self._storage, query, codes_matrix)
+        scores = self._coder.score(query, codes_matrix)
         top = min(count, len(scores))
         best = (
             np.argpartition(-scores, top - 1)[:top] if top < len(scores) else np.arange(len(scores))

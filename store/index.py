@@ -18,6 +18,7 @@ from types import TracebackType
 
 import numpy as np
 
+from sleuth.store import codebook
 from sleuth.store.catalog import CATALOG_FILE, Catalog
 from sleuth.store.errors import IndexMissingError, StoreError
 from sleuth.store.footprint import Footprint, measure
@@ -25,12 +26,25 @@ from sleuth.store.lock import WriteLock
 from sleuth.store.manifest import (
     MANIFEST_FILE,
     Manifest,
-    StorageMode,
     read_manifest,
     write_manifest,
 )
 from sleuth.store.records import ChunkRecord, FileRecord
-from sleuth.store.vectors import CodeArray, FloatArray, Graph, code_size, encode, vectors_file
+from sleuth.store.vectors import CodeArray, Coder, FloatArray, Graph, coder_for, vectors_file
+
+
+def make_coder(manifest: Manifest) -> Coder:
+    """The coder of an index's storage mode; a compact index must find the codebook it
+    was coded with (it ships with sleuth, keyed by the model)."""
+    if manifest.storage != "compact":
+        return coder_for(manifest.storage, manifest.model.dims)
+    book = codebook.shipped(manifest.model.sha256)
+    if book is None or book.sha256 != manifest.codebook:
+        raise StoreError(
+            "this compact index was coded with a codebook this sleuth does not have; "
+            "rebuild it (sleuth drop, then sleuth index)"
+        )
+    return coder_for("compact", manifest.model.dims, book)
 
 
 def index_exists(directory: Path) -> bool:
@@ -48,8 +62,8 @@ class Upsert:
     vectors: FloatArray
     reused: dict[int, bytes] = field(default_factory=dict)
 
-    def codes(self, storage: StorageMode) -> list[bytes]:
-        fresh = iter(encode(storage, self.vectors)) if len(self.vectors) else iter(())
+    def codes(self, coder: Coder) -> list[bytes]:
+        fresh = iter(coder.encode(self.vectors)) if len(self.vectors) else iter(())
         return [
             self.reused[i] if i in self.reused else bytes(next(fresh))
             for i in range(len(self.chunks))
@@ -82,17 +96,21 @@ class CommitResult:
 class Index:
     """An open index directory. Reading needs no lock; writing goes through ``writer()``."""
 
-    def __init__(self, directory: Path, manifest: Manifest, catalog: Catalog) -> None:
+    def __init__(
+        self, directory: Path, manifest: Manifest, catalog: Catalog, coder: Coder | None = None
+    ) -> None:
         self.directory = directory
         self.manifest = manifest
         self.catalog = catalog
+        self.coder = coder or make_coder(manifest)
 
     @classmethod
     def open(cls, directory: Path, *, readonly: bool = True) -> Index:
         if not index_exists(directory):
             raise IndexMissingError(f"no index at {directory}")
         manifest = read_manifest(directory)
-        return cls(directory, manifest, Catalog(directory / CATALOG_FILE, readonly=readonly))
+        coder = make_coder(manifest)
+        return cls(directory, manifest, Catalog(directory / CATALOG_FILE, readonly=readonly), coder)
 
     @classmethod
     def create(cls, directory: Path, manifest: Manifest) -> Index:
@@ -139,17 +157,15 @@ class Index:
 
     def footprint(self) -> Footprint:
         chunks = self.catalog.counts()[1]
-        size = code_size(self.manifest.storage, self.manifest.model.dims)
-        return measure(self.directory, self.generation, chunks * size)
+        return measure(self.directory, self.generation, chunks * self.coder.size)
 
     @property
     def graph_active(self) -> bool:
         return self.catalog.get_meta("graph") == "1"
 
     def load_graph(self, *, view: bool = True) -> Graph:
-        m = self.manifest
         path = vectors_file(self.directory, self.generation)
-        return Graph.load(path, m.storage, m.model.dims, view=view)
+        return Graph.load(path, self.coder, view=view)
 
     @contextlib.contextmanager
     def writer(self, *, wait: bool = False, timeout: float = 0.0) -> Iterator[Writer]:
@@ -186,7 +202,6 @@ class Writer:
             return CommitResult(0, 0)
         index = self.index
         catalog = index.catalog
-        manifest = index.manifest
         removed: list[int] = []
         added_keys: list[int] = []
         added_codes: list[CodeArray] = []
@@ -202,7 +217,7 @@ class Writer:
                 for upsert in batch.upserts:
                     removed += catalog.remove_chunks_of(upsert.file.path)
                     file_id = catalog.upsert_file(upsert.file)
-                    rows = upsert.codes(manifest.storage)
+                    rows = upsert.codes(index.coder)
                     added_keys += catalog.add_chunks(file_id, upsert.chunks, upsert.texts, rows)
                     if rows:
                         added_codes.append(
@@ -227,7 +242,7 @@ class Writer:
         if self.graph is None:
             if index.catalog.counts()[1] <= manifest.graph_min_chunks:
                 return
-            self.graph = Graph.create(manifest.storage, manifest.model.dims, manifest.connectivity)
+            self.graph = Graph.create(index.coder, manifest.connectivity)
             all_ids, all_codes = index.catalog.codes()
             if all_ids:
                 self.graph.add(
@@ -248,7 +263,7 @@ def check_consistency(index: Index) -> list[str]:
     """Problems that make the catalog, its codes and the graph disagree; empty when they agree."""
     problems: list[str] = []
     ids, codes = index.catalog.codes()
-    size = code_size(index.manifest.storage, index.manifest.model.dims)
+    size = index.coder.size
     if bad := sum(1 for c in codes if len(c) != size):
         problems.append(f"{bad} chunks have a code of the wrong size")
     if index.graph_active:

@@ -11,10 +11,12 @@ from typing import Any, Literal
 
 from sleuth.store.errors import StoreError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 MANIFEST_FILE = "manifest.json"
-StorageMode = Literal["compact", "full"]
-STORAGE_MODES: tuple[StorageMode, ...] = ("compact", "full")
+# compact: the model's codebook codes (the default); minimal: sign bits, the smallest;
+# full: f16 vectors, never re-embedded at query time.
+StorageMode = Literal["compact", "minimal", "full"]
+STORAGE_MODES: tuple[StorageMode, ...] = ("compact", "minimal", "full")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +49,7 @@ class Manifest:
     max_tokens: int = 256
     overlap_tokens: int = 0  # informational: the chunker of the sleuth that created the index
     connectivity: int = 8
-    cache_entries: int = 5000  # recomputed vectors kept (~0.8 KiB each): ~100 queries of candidates
+    codebook: str = ""  # sha256 of the codebook that coded a compact index
     graph_min_chunks: int = field(default_factory=lambda: default_graph_min_chunks())
     schema_version: int = SCHEMA_VERSION
     extra: dict[str, Any] = field(default_factory=dict)

@@ -1,12 +1,12 @@
 """Dense side of the index: per-chunk codes, scored flat or through a usearch graph.
 
 Every chunk's code lives in the catalog row (one transaction keeps it consistent with the
-rest): ``compact`` stores 1 bit per dimension (the sign: 48 bytes at 384 dims), ``full``
-stores the f16 vector. A query scores codes *asymmetrically* (the float query against the
-±1 signs), which ranks far better than Hamming distance between bit codes.
+rest): ``compact`` stores codebook codes (``sleuth.store.codebook``), ``minimal`` 1 bit per
+dimension (the sign: 48 bytes at 384 dims), ``full`` the f16 vector. A query scores codes
+*asymmetrically* (the float query against the decoded code), never code against code.
 
 Small collections are scanned flat: exact over the codes, and faster than a graph walk. Past
-``graph_min_chunks`` a usearch HNSW graph (Hamming over b1 codes, or cosine over f16) proposes
+``graph_min_chunks`` a usearch HNSW graph (Hamming over sign bits, or cosine over f16) proposes
 a candidate pool that is then scored the same way. The graph file is named by generation
 (``vectors.<n>.usearch``) so a writer can save the next one beside the live one and let the
 catalog's commit switch between them.
@@ -14,6 +14,7 @@ catalog's commit switch between them.
 
 from __future__ import annotations
 
+import abc
 import os
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from sleuth.store.codebook import Codebook
 from sleuth.store.errors import StoreError
 from sleuth.store.manifest import StorageMode
 
@@ -33,68 +35,163 @@ def vectors_file(directory: Path, generation: int) -> Path:
     return directory / f"vectors.{generation}.usearch"
 
 
-def code_size(storage: StorageMode, dims: int) -> int:
-    return (dims + 7) // 8 if storage == "compact" else dims * 2
+class Coder(abc.ABC):
+    """How one storage mode turns vectors into code bytes and scores a query against them.
 
-
-def encode(storage: StorageMode, vectors: FloatArray) -> CodeArray:
-    """One row of code bytes per vector."""
-    if storage == "compact":
-        return np.packbits(np.asarray(vectors) > 0, axis=1)
-    return np.ascontiguousarray(np.asarray(vectors, dtype=np.float16)).view(np.uint8)
-
-
-def score(storage: StorageMode, query: FloatArray, codes: CodeArray) -> FloatArray:
-    """Estimated similarity of ``query`` to each code row (higher is better).
-
-    compact: query · sign(v) — a monotone proxy for the cosine; full: the exact cosine.
+    Every score is a sum of per-byte table look-ups (``_byte_tables``): a code bit adds a
+    fixed weight, so a query's tables replace unpacking every code.
     """
+
+    storage: StorageMode
+    size: int  # bytes per code
+    graph_dims: int  # dimensions of the usearch graph's vectors
+    graph_dtype: str
+    graph_metric: str
+
+    @abc.abstractmethod
+    def encode(self, vectors: FloatArray) -> CodeArray: ...
+
+    @abc.abstractmethod
+    def score(self, query: FloatArray, codes: CodeArray) -> FloatArray:
+        """Estimated cosine of ``query`` to each code row (higher is better)."""
+
+    def graph_vectors(self, codes: CodeArray) -> npt.NDArray[Any]:
+        return codes
+
+    def graph_probe(self, query: FloatArray) -> npt.NDArray[Any]:
+        probe: CodeArray = self.encode(query[None, :])[0]
+        return probe
+
+
+class SignCoder(Coder):
+    """``minimal``: 1 bit per dimension, the sign (48 bytes at 384 dims), scored as
+    query · sign(v), which ranks far better than Hamming distance between bit codes."""
+
+    storage: StorageMode = "minimal"
+    graph_dtype = "b1"
+    graph_metric = "hamming"
+
+    def __init__(self, dims: int) -> None:
+        self.dims = dims
+        self.size = (dims + 7) // 8
+        self.graph_dims = dims
+
+    def encode(self, vectors: FloatArray) -> CodeArray:
+        return np.packbits(np.asarray(vectors) > 0, axis=1)
+
+    def score(self, query: FloatArray, codes: CodeArray) -> FloatArray:
+        # A set bit adds +q, a clear one -q: weight 2q per set bit, offset -sum(q).
+        q = np.asarray(query, np.float32)
+        return _table_score(2.0 * q, codes) - float(q.sum())
+
+
+class CodebookCoder(Coder):
+    """``compact``: the model's codebook (see ``sleuth.store.codebook``)."""
+
+    storage: StorageMode = "compact"
+    graph_dtype = "b1"
+    graph_metric = "hamming"
+
+    def __init__(self, book: Codebook) -> None:
+        self.book = book
+        self.size = book.size
+        self._signs = book.sign_positions()
+        self.graph_dims = len(self._signs)
+
+    def encode(self, vectors: FloatArray) -> CodeArray:
+        return self.book.encode(vectors)
+
+    def score(self, query: FloatArray, codes: CodeArray) -> FloatArray:
+        return _table_score(self.book.bit_weights(query), codes) + self.book.offset(query)
+
+    def graph_vectors(self, codes: CodeArray) -> npt.NDArray[Any]:
+        signs = np.unpackbits(codes, axis=1)[:, self._signs]
+        return np.packbits(signs, axis=1)
+
+    def graph_probe(self, query: FloatArray) -> npt.NDArray[Any]:
+        return np.packbits(self.book.query_signs(query))
+
+
+class HalfCoder(Coder):
+    """``full``: the f16 vector itself; scores are exact cosines."""
+
+    storage: StorageMode = "full"
+    graph_dtype = "f16"
+    graph_metric = "cos"
+
+    def __init__(self, dims: int) -> None:
+        self.dims = dims
+        self.size = dims * 2
+        self.graph_dims = dims
+
+    def encode(self, vectors: FloatArray) -> CodeArray:
+        return np.ascontiguousarray(np.asarray(vectors, dtype=np.float16)).view(np.uint8)
+
+    def score(self, query: FloatArray, codes: CodeArray) -> FloatArray:
+        if len(codes) == 0:
+            return np.empty(0, np.float32)
+        vectors = codes.view(np.float16).reshape(len(codes), self.dims).astype(np.float32)
+        exact: FloatArray = vectors @ np.asarray(query, np.float32)
+        return exact
+
+    def graph_vectors(self, codes: CodeArray) -> npt.NDArray[Any]:
+        return codes.view(np.float16).reshape(len(codes), self.dims)
+
+    def graph_probe(self, query: FloatArray) -> npt.NDArray[Any]:
+        return np.asarray(query, np.float16)
+
+
+def coder_for(storage: StorageMode, dims: int, book: Codebook | None = None) -> Coder:
+    if storage == "full":
+        return HalfCoder(dims)
+    if storage == "minimal":
+        return SignCoder(dims)
+    if book is None:
+        raise StoreError("compact storage needs the model's codebook")
+    return CodebookCoder(book)
+
+
+def _table_score(weights: FloatArray, codes: CodeArray) -> FloatArray:
     if len(codes) == 0:
         return np.empty(0, np.float32)
-    dims = query.shape[0]
-    if storage == "full":
-        vectors = codes.view(np.float16).reshape(len(codes), dims).astype(np.float32)
-        exact: FloatArray = vectors @ query.astype(np.float32)
-        return exact
-    # Sum per-byte lookup tables instead of unpacking every bit: 8x fewer operations.
-    table = _byte_tables(query)
+    table = _byte_tables(weights, codes.shape[1])
     columns = np.arange(codes.shape[1])
     estimate: FloatArray = table[columns, codes].sum(axis=1, dtype=np.float32)
     return estimate
 
 
-def _byte_tables(query: FloatArray) -> FloatArray:
-    """table[j, b] = Σ_i ±query[8j+i] for the bits of byte value b (MSB first, as packbits)."""
-    dims = query.shape[0]
-    padded = np.zeros(((dims + 7) // 8) * 8, np.float32)
-    padded[:dims] = query
+def _byte_tables(weights: FloatArray, nbytes: int) -> FloatArray:
+    """table[j, b] = sum of the weights of the bits set in byte value b at code byte j
+    (MSB first, as np.packbits), so a code's score is one look-up per byte."""
+    padded = np.zeros(nbytes * 8, np.float32)
+    padded[: len(weights)] = weights[: nbytes * 8]
     groups = padded.reshape(-1, 8)
     bits = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1).astype(np.float32)
-    signs = bits * 2.0 - 1.0  # (256, 8)
-    tables: FloatArray = groups @ signs.T  # (bytes, 256)
+    tables: FloatArray = groups @ bits.T  # (bytes, 256)
     return tables
 
 
 class Graph:
     """A usearch HNSW graph over the codes, for collections too large to scan flat."""
 
-    def __init__(self, storage: StorageMode, dims: int, raw: Any) -> None:
-        self.storage = storage
-        self.dims = dims
+    def __init__(self, coder: Coder, raw: Any) -> None:
+        self.coder = coder
         self._index = raw
 
     @classmethod
-    def create(cls, storage: StorageMode, dims: int, connectivity: int) -> Graph:
+    def create(cls, coder: Coder, connectivity: int) -> Graph:
         from usearch.index import Index
 
-        if storage == "compact":
-            raw = Index(ndim=dims, metric="hamming", dtype="b1", connectivity=connectivity)
-        else:
-            raw = Index(ndim=dims, metric="cos", dtype="f16", connectivity=connectivity)
-        return cls(storage, dims, raw)
+        raw = Index(
+            ndim=coder.graph_dims,
+            metric=coder.graph_metric,
+            dtype=coder.graph_dtype,
+            connectivity=connectivity,
+        )
+        return cls(coder, raw)
 
     @classmethod
-    def load(cls, path: Path, storage: StorageMode, dims: int, *, view: bool) -> Graph:
+    def load(cls, path: Path, coder: Coder, *, view: bool) -> Graph:
         from usearch.index import Index
 
         if not path.exists():
@@ -103,9 +200,9 @@ class Graph:
             raw = Index.restore(str(path), view=view)
         except (RuntimeError, ValueError) as exc:
             raise StoreError(f"graph file {path.name} is unreadable: {exc}") from exc
-        if raw is None or raw.ndim != dims:
+        if raw is None or raw.ndim != coder.graph_dims:
             raise StoreError(f"graph file {path.name} does not match the manifest")
-        return cls(storage, dims, raw)
+        return cls(coder, raw)
 
     def __len__(self) -> int:
         return len(self._index)
@@ -116,7 +213,7 @@ class Graph:
     def add(self, keys: list[int], codes: CodeArray) -> None:
         if not keys:
             return
-        data = codes if self.storage == "compact" else codes.view(np.float16).reshape(len(keys), -1)
+        data = np.ascontiguousarray(self.coder.graph_vectors(codes))
         self._index.add(np.asarray(keys, dtype=np.uint64), data)
 
     def remove(self, keys: list[int]) -> None:
@@ -135,9 +232,6 @@ class Graph:
         size = len(self._index)
         if size == 0 or count <= 0:
             return np.empty(0, np.int64)
-        if self.storage == "compact":
-            probe = encode("compact", query[None, :])[0]
-        else:
-            probe = query.astype(np.float16)
+        probe = np.ascontiguousarray(self.coder.graph_probe(query))
         found = self._index.search(probe, min(count, size))
         return np.asarray(found.keys, dtype=np.int64)

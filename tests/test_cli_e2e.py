@@ -198,7 +198,7 @@ def test_mixing_models_is_refused(sample: Path, tmp_path: Path) -> None:
     assert "was built with" in result.err
 
 
-@pytest.mark.parametrize("storage", ["compact", "full"])
+@pytest.mark.parametrize("storage", ["compact", "minimal", "full"])
 def test_graph_path_for_large_collections(
     sample: Path, storage: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

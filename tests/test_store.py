@@ -15,7 +15,7 @@ from sleuth.store.cache import VectorCache
 from sleuth.store.catalog import Catalog
 from sleuth.store.errors import IndexLockedError, StoreError
 from sleuth.store.index import Batch, Index, check_consistency
-from sleuth.store.vectors import encode, score
+from sleuth.store.vectors import HalfCoder, SignCoder
 
 
 def _corpus(root: Path, count: int) -> Path:
@@ -27,19 +27,21 @@ def _corpus(root: Path, count: int) -> Path:
     return root
 
 
-def test_compact_codes_score_like_cosine() -> None:
+def test_sign_codes_score_like_cosine() -> None:
     rng = np.random.default_rng(1)
     vectors = rng.standard_normal((500, 384)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     query = vectors[7] + 0.3 * rng.standard_normal(384).astype(np.float32)
     query /= np.linalg.norm(query)
-    codes = encode("compact", vectors)
+    signs_coder = SignCoder(384)
+    codes = signs_coder.encode(vectors)
     assert codes.shape == (500, 48)
-    estimate = score("compact", query, codes)
+    estimate = signs_coder.score(query, codes)
     signs = np.unpackbits(codes, axis=1).astype(np.float32) * 2 - 1
     assert np.allclose(estimate, signs @ query, atol=1e-4)
     assert int(np.argmax(estimate)) == 7
-    full = score("full", query, encode("full", vectors))
+    half = HalfCoder(384)
+    full = half.score(query, half.encode(vectors))
     assert np.allclose(full, vectors @ query, atol=2e-3)
 
 

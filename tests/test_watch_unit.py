@@ -71,7 +71,7 @@ class Rig:
         self.stop = threading.Event()
         self.settings = IndexSettings(discovery=DiscoveryOptions(**options), commit_chunks=4)
         self.reporter = Reporter(on_warning=self.warnings.append, should_stop=self.stop.is_set)
-        self.index = open_for_writing(self.directory, self.embedder, "compact")
+        self.index = open_for_writing(self.directory, self.embedder, None)
         self.syncer = Syncer(self.index, [str(root)], self.embedder, self.settings, self.reporter)
 
     def files(self, *paths: Path) -> Changes:
@@ -257,7 +257,7 @@ def test_the_index_folder_inside_a_root_is_left_alone(sleuth_home: Path, tmp_pat
     write(root / "note.md", "project note\n")
     directory = root / ".sleuth"
     embedder = FakeEmbedder()
-    index = open_for_writing(directory, embedder, "compact")
+    index = open_for_writing(directory, embedder, None)
     settings = IndexSettings(discovery=DiscoveryOptions(hidden=True))
     syncer = Syncer(index, [str(root)], embedder, settings, Reporter())
     syncer.apply(Changes(full=True))
