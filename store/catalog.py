@@ -22,6 +22,7 @@ from typing import Any
 
 from sleuth.store.errors import StoreError
 from sleuth.store.lexical import LexicalMixin
+from sleuth.store.paths import private_file
 from sleuth.store.records import ChunkRecord, FileRecord, StoredChunk
 
 CATALOG_FILE = "catalog.sqlite3"
@@ -109,6 +110,7 @@ class Catalog(LexicalMixin):
                 uri = f"file:{path}?mode=ro"
                 self.db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30)
             else:
+                private_file(path)  # before SQLite creates it (and its -wal, -shm) umask-wide
                 self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
                 # Takes effect only on a new file, and only before WAL mode is switched on:
                 # freed pages can then go back to the file system (release_free_pages).
