@@ -22,6 +22,7 @@ from sleuth.indexer.compact import compact_lexical, needs_compaction
 from sleuth.indexer.discovery import DiscoveryOptions, FoundFile, Skipped, walk
 from sleuth.indexer.embedder import Embedder
 from sleuth.indexer.errors import IndexingError
+from sleuth.indexer.junk import JUNK_REASONS
 from sleuth.indexer.plan import Candidate, in_scope, make_plan
 from sleuth.store.index import (
     Batch,
@@ -286,7 +287,8 @@ def _index_files(
 
 
 # Skips that are expected in any real folder: counted, but not worth a warning line each.
-QUIET_SKIPS = frozenset({"binary", "empty", "duplicate", "symlink"})
+# Junk (lockfiles, minified, generated, ...) is left out by design and summed up at the end.
+QUIET_SKIPS = frozenset({"binary", "empty", "duplicate", "symlink"}) | JUNK_REASONS
 
 
 def extraction_reason(exc: ExtractionError) -> str:
