@@ -335,6 +335,27 @@ class Catalog(LexicalMixin):
         )
         return {(bytes(h), str(ctx)): bytes(code) for h, ctx, code in rows}
 
+    def text_hashes(self) -> tuple[list[int], list[bytes]]:
+        """(chunk ids, text hashes) of every chunk: a scan, since an index on text_hash would
+        cost ~30 bytes per chunk on disk for what one run needs once, in memory."""
+        rows = self.db.execute("SELECT id, text_hash FROM chunks").fetchall()
+        return [int(r[0]) for r in rows], [bytes(r[1]) for r in rows]
+
+    def chunk_codes(self, ids: Sequence[int]) -> list[tuple[int, str, str, bytes, bytes]]:
+        """(id, file path, context, text hash, code) of the chunks in ``ids`` still present."""
+        found: list[tuple[int, str, str, bytes, bytes]] = []
+        wanted = [int(i) for i in ids]
+        for start in range(0, len(wanted), 500):
+            part = wanted[start : start + 500]
+            marks = ",".join("?" * len(part))
+            rows = self.db.execute(
+                "SELECT c.id, f.path, c.context, c.text_hash, c.code FROM chunks c "
+                f"JOIN files f ON f.id=c.file_id WHERE c.id IN ({marks})",
+                part,
+            )
+            found += [(int(i), str(p), str(c), bytes(h), bytes(code)) for i, p, c, h, code in rows]
+        return found
+
     def all_chunk_ids(self) -> list[int]:
         return [int(r[0]) for r in self.db.execute("SELECT id FROM chunks ORDER BY id")]
 
