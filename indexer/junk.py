@@ -8,7 +8,7 @@ folder's name (``node_modules`` and the like are the ignore rules' job). In orde
 ``lockfile``     a package manager's lockfile, by its well-known name (package-lock.json,
                  yarn.lock, Cargo.lock, poetry.lock, go.sum, ...)
 ``minified``     ``*.min.js`` / ``*.min.css`` by name; or, by shape, most bytes in lines over
-                 1,000 characters with little whitespace and many symbols (prose written one
+                 1,000 bytes with little whitespace and many symbols (prose written one
                  paragraph per line has ~15% spaces and few symbols, and is kept)
 ``source-map``   ``*.js.map`` / ``*.css.map``, or a ``.map`` file that opens as a v3 source map
 ``generated``    a generator's marker in the first lines of code or data ("Code generated ...
@@ -49,9 +49,9 @@ JUNK_REASONS: frozenset[str] = frozenset(
 )
 Verdict = tuple[JunkReason, str]
 
-SAMPLE_BYTES = 32 * 1024
+SAMPLE_BYTES = 16 * 1024
 MIN_SHAPE_BYTES = 4 * 1024
-LONG_LINE = 1000  # characters; minifiers emit lines of tens of thousands
+LONG_LINE = 1000  # bytes; minifiers emit lines of tens of thousands
 MARKER_LINES = 10  # generators write their notice at the very top
 BASE64_RUN = 200  # characters without a break: no word, identifier or path is that long
 
@@ -101,51 +101,61 @@ _GENERATED = re.compile(
     r"bison\b|jison\b|peg\.js\b|antlr\b|flatc\b|sqlc\b|mockgen\b|stringer\b)",
     re.IGNORECASE,
 )
-_BASE64 = re.compile(rf"[A-Za-z0-9+/]{{{BASE64_RUN},}}={{0,2}}")
+_BASE64 = re.compile(rb"[A-Za-z0-9+/]{%d,}={0,2}" % BASE64_RUN)
 _SOURCE_MAP_START = re.compile(r'\s*\{\s*"version"\s*:\s*\d')
 
 
 @dataclass(frozen=True, slots=True)
 class Shape:
-    """Measurements of a text sample (shares are of its characters unless said otherwise)."""
+    """Measurements of a sample, in bytes (shares of its bytes unless said otherwise).
 
-    chars: int
-    long_lines: float  # share of characters in lines over LONG_LINE characters
+    Counted on the UTF-8 bytes, not decoded characters: each class is one C-speed pass
+    (``bytes.translate``), which keeps a walk of 30,000 files from paying for the rules. Bytes
+    of multi-byte characters count as letters, as the scripts they encode (accented Latin,
+    Cyrillic, CJK) are letters far more often than not.
+    """
+
+    size: int
+    long_lines: float  # share of bytes in lines over LONG_LINE bytes
     whitespace: float
-    letters: float  # of non-whitespace characters
-    symbols: float  # of non-whitespace characters: neither letter nor digit
+    letters: float  # of non-whitespace bytes
+    symbols: float  # of non-whitespace bytes: neither letter nor digit
     control: float  # C0 controls other than tab, newline, CR, FF, VT; and DEL
     base64: float  # in runs of BASE64_RUN+ base64/hex characters
 
 
-def measure(text: str) -> Shape:
-    chars = len(text)
-    if chars == 0:
+_WHITESPACE = b" \t\n\r\f\v"
+_LETTERS = bytes(range(ord("A"), ord("Z") + 1)) + bytes(range(ord("a"), ord("z") + 1))
+_LETTERS += bytes(range(0x80, 0x100))
+_DIGITS = b"0123456789"
+_CONTROL = bytes(c for c in range(32) if chr(c) not in "\t\n\r\f\v") + b"\x7f"
+
+
+def _count(data: bytes, members: bytes) -> int:
+    return len(data) - len(data.translate(None, members))
+
+
+def measure(data: bytes) -> Shape:
+    size = len(data)
+    if size == 0:
         return Shape(0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-    long_chars = sum(len(line) for line in text.split("\n") if len(line) > LONG_LINE)
-    spaces = sum(text.count(c) for c in " \t\n\r\f\v")
-    visible = max(chars - spaces, 1)
-    # Counting by class with str methods over a set of the distinct characters keeps this
-    # fast in pure Python: a sample has a few hundred distinct characters, not 32,000.
-    letters = digits = control = 0
-    for char in set(text):
-        count = text.count(char)
-        if char.isalpha():
-            letters += count
-        elif char.isdigit():
-            digits += count
-        elif (ord(char) < 32 and char not in "\t\n\r\f\v") or char == "\x7f":
-            control += count
-    symbols = visible - letters - digits
-    blobs = sum(m.end() - m.start() for m in _BASE64.finditer(text))
+    long_bytes = sum(len(line) for line in data.split(b"\n") if len(line) > LONG_LINE)
+    spaces = _count(data, _WHITESPACE)
+    visible = max(size - spaces, 1)
+    letters = _count(data, _LETTERS)
+    symbols = visible - letters - _count(data, _DIGITS)
+    # Blobs leave no room for whitespace; only then is the (slow) scan for runs worth it.
+    blobs = 0
+    if spaces < 0.05 * size:
+        blobs = sum(m.end() - m.start() for m in _BASE64.finditer(data))
     return Shape(
-        chars,
-        long_chars / chars,
-        spaces / chars,
+        size,
+        long_bytes / size,
+        spaces / size,
         letters / visible,
         max(symbols, 0) / visible,
-        control / chars,
-        blobs / chars,
+        _count(data, _CONTROL) / size,
+        blobs / size,
     )
 
 
@@ -167,19 +177,19 @@ def judge_content(name: str, suffix: str, sample: bytes, size: int) -> Verdict |
     """The junk a file is by its first bytes (``sample``) and its ``size``, or None."""
     if suffix in _EXTRACTED:
         return None
-    text = sample.decode("utf-8", "replace")
+    text = sample[:4000].decode("utf-8", "replace")
     if suffix == ".map" and _SOURCE_MAP_START.match(text):
         return "source-map", "a source map"
     if size < MIN_SHAPE_BYTES:
         return None
     if suffix not in _PROSE:
-        head = "\n".join(text[:4000].split("\n", MARKER_LINES)[:MARKER_LINES])
+        head = "\n".join(text.split("\n", MARKER_LINES)[:MARKER_LINES])
         found = _GENERATED.search(head)
         if found is not None:
             return "generated", f"says {_quote(found.group(0))}"
-    if size > len(sample) and "\n" in text:
-        text = text[: text.rfind("\n")]  # a cut line would look shorter than it is
-    return judge_shape(measure(text), DUMP_LETTERS if suffix in _DATA else DUMP_LETTERS_CODE)
+    if size > len(sample) and b"\n" in sample:
+        sample = sample[: sample.rfind(b"\n")]  # a cut line would look shorter than it is
+    return judge_shape(measure(sample), DUMP_LETTERS if suffix in _DATA else DUMP_LETTERS_CODE)
 
 
 def judge_shape(shape: Shape, dump_letters: float = DUMP_LETTERS) -> Verdict | None:
@@ -191,7 +201,7 @@ def judge_shape(shape: Shape, dump_letters: float = DUMP_LETTERS) -> Verdict | N
         return "data-dump", f"{shape.letters:.0%} letters"
     if shape.long_lines >= 0.5 and shape.whitespace < 0.12 and shape.symbols >= 0.2:
         return "minified", (
-            f"{shape.long_lines:.0%} in lines over {LONG_LINE} characters, "
+            f"{shape.long_lines:.0%} in lines over {LONG_LINE} bytes, "
             f"{shape.whitespace:.0%} whitespace"
         )
     return None
