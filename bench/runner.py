@@ -19,6 +19,7 @@ from bench.snapshot import fingerprint
 SECTIONS: dict[str, str] = {
     "throughput": "bench.embed_throughput",
     "indexing": "bench.indexing",
+    "bigfolders": "bench.bigfolders",
     "latency": "bench.latency",
     "footprint": "bench.footprint",
     "recall": "bench.recall",

@@ -44,6 +44,13 @@ FollowOpt = Annotated[bool, typer.Option("--follow", "-L", help="Follow symbolic
 NoIgnoreOpt = Annotated[
     bool, typer.Option("--no-ignore", help="Ignore .gitignore/.sleuthignore rules.")
 ]
+AllTextOpt = Annotated[
+    bool,
+    typer.Option(
+        "--all-text",
+        help="Also index lockfiles, minified, generated and data-dump files (skipped by default).",
+    ),
+]
 MaxSizeOpt = Annotated[str, typer.Option("--max-size", help="Skip files larger than this.")]
 DEFAULT_MAX_SIZE = "10M"
 
@@ -63,13 +70,14 @@ def parse_size(text: str) -> int:
 
 
 def discovery_options(
-    hidden: bool, follow: bool, no_ignore: bool, max_size: str
+    hidden: bool, follow: bool, no_ignore: bool, max_size: str, all_text: bool = False
 ) -> DiscoveryOptions:
     return DiscoveryOptions(
         hidden=hidden,
         follow_symlinks=follow,
         max_size=parse_size(max_size),
         respect_ignore_files=not no_ignore,
+        all_text=all_text,
     )
 
 

@@ -19,6 +19,7 @@ from rich.progress import (
 
 from sleuth.cli.common import (
     DEFAULT_MAX_SIZE,
+    AllTextOpt,
     FollowOpt,
     HiddenOpt,
     IndexOpt,
@@ -34,6 +35,7 @@ from sleuth.cli.common import (
     require_paths,
 )
 from sleuth.cli.env import Env
+from sleuth.indexer.junk import JUNK_REASONS
 from sleuth.indexer.pipeline import IndexSettings, Reporter, Summary, run_index
 from sleuth.indexer.pipeline import Progress as IndexProgress
 from sleuth.store.manifest import STORAGE_MODES
@@ -55,6 +57,7 @@ def index(
     hidden: HiddenOpt = False,
     follow: FollowOpt = False,
     no_ignore: NoIgnoreOpt = False,
+    all_text: AllTextOpt = False,
     max_size: MaxSizeOpt = DEFAULT_MAX_SIZE,
     model: ModelOpt = None,
     threads: ThreadsOpt = None,
@@ -66,7 +69,7 @@ def index(
     if storage is not None and storage not in STORAGE_MODES:
         raise typer.BadParameter(f"--storage must be one of {', '.join(STORAGE_MODES)}")
     settings = IndexSettings(
-        storage=storage, discovery=discovery_options(hidden, follow, no_ignore, max_size)
+        storage=storage, discovery=discovery_options(hidden, follow, no_ignore, max_size, all_text)
     )
     require_paths(paths)
     loc = location(index_name)
@@ -98,7 +101,10 @@ def _describe(s: Summary) -> str:
         parts.append(f"{s.files_removed} removed")
     if s.files_skipped:
         parts.append(f"{s.files_skipped} skipped ({skipped})")
-    return "sleuth: " + ", ".join(parts) + f" in {s.seconds:.1f}s"
+    text = "sleuth: " + ", ".join(parts) + f" in {s.seconds:.1f}s"
+    if any(reason in JUNK_REASONS for reason in s.skipped):
+        text += " (--all-text indexes lockfiles, minified, generated and data files too)"
+    return text
 
 
 class _ProgressView:

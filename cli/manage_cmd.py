@@ -17,7 +17,13 @@ from sleuth.indexer.plan import in_scope
 from sleuth.store.errors import IndexMissingError, StoreError
 from sleuth.store.index import Batch, Index, index_exists
 from sleuth.store.lock import WriteLock
-from sleuth.store.paths import PROJECT_DIR, find_project_dir, indexes_dir, validate_name
+from sleuth.store.paths import (
+    PROJECT_DIR,
+    find_project_dir,
+    indexes_dir,
+    make_private_dir,
+    validate_name,
+)
 
 
 def _describe(name: str, directory: Path, project: bool) -> dict[str, object]:
@@ -135,7 +141,7 @@ def init(
     if not directory.is_dir():
         raise UsageProblem(f"not a folder: {directory}")
     target = directory.absolute() / PROJECT_DIR
-    target.mkdir(exist_ok=True)
+    make_private_dir(target)
     print(
         f"sleuth: project index at {target}; run 'sleuth index .' inside {directory}",
         file=env.stderr,

@@ -16,6 +16,7 @@ import typer
 
 from sleuth.cli.common import (
     DEFAULT_MAX_SIZE,
+    AllTextOpt,
     FollowOpt,
     HiddenOpt,
     IndexOpt,
@@ -57,6 +58,7 @@ def watch(
     hidden: HiddenOpt = False,
     follow: FollowOpt = False,
     no_ignore: NoIgnoreOpt = False,
+    all_text: AllTextOpt = False,
     max_size: MaxSizeOpt = DEFAULT_MAX_SIZE,
     model: ModelOpt = None,
     threads: ThreadsOpt = None,
@@ -69,7 +71,8 @@ def watch(
     env = Env.current()
     settings = WatchSettings(
         index=IndexSettings(
-            discovery=discovery_options(hidden, follow, no_ignore, max_size), commit_chunks=128
+            discovery=discovery_options(hidden, follow, no_ignore, max_size, all_text),
+            commit_chunks=128,
         ),
         debounce=debounce,
         max_wait=max(MAX_WAIT, debounce),

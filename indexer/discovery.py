@@ -41,6 +41,8 @@ Skip reasons (:data:`SkipReason`)
                   hard links, overlapping roots); the detail names the first path
 ``bad-name``      a name that is not valid UTF-8 (it could not be stored downstream)
 ``not-a-file``    a FIFO, socket or device; such entries are never opened
+``lockfile`` ``minified`` ``source-map`` ``generated`` ``data-dump`` ``binary-like``
+                  text no one searches (:mod:`sleuth.indexer.junk`), unless ``all_text``
 
 Order
 -----
@@ -57,7 +59,7 @@ through symlinks: a file is reported where it was reached.
 
 # Paths here are plain strings from os.scandir: a walk touches every entry of large trees,
 # and building pathlib objects for each would cost more than the system calls.
-# ruff: noqa: PTH100, PTH114, PTH115, PTH116, PTH118
+# ruff: noqa: PTH100, PTH116, PTH118
 
 from __future__ import annotations
 
@@ -67,8 +69,25 @@ import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
+from sleuth.indexer.examine import (
+    BINARY_SUFFIXES,
+    DOCUMENT_SUFFIXES,
+    SNIFF_BYTES,
+    DiscoveryOptions,
+    FoundFile,
+    Skipped,
+    SkipReason,
+    StrPath,
+    classify,
+    examine_file,
+    file_kind,
+    link_target,
+    name_detail,
+    stat_failure,
+    suffix_of,
+    valid_name,
+)
 from sleuth.indexer.ignore import Chain, cached_level, judge, read_level
 
 __all__ = [
@@ -85,71 +104,7 @@ __all__ = [
     "walk",
 ]
 
-SkipReason = Literal[
-    "ignored",
-    "hidden",
-    "too-large",
-    "binary",
-    "empty",
-    "unreadable",
-    "vanished",
-    "symlink",
-    "symlink-loop",
-    "duplicate",
-    "bad-name",
-    "not-a-file",
-]
-
-SNIFF_BYTES = 8 * 1024
-
-DOCUMENT_SUFFIXES = frozenset({".pdf", ".docx"})
-"""Binary formats an extractor reads: yielded without sniffing."""
-
-BINARY_SUFFIXES = frozenset(
-    {
-        ".png", ".jpg", ".jpeg", ".gif", ".zip", ".gz", ".tar", ".so", ".o", ".a", ".exe",
-        ".dll", ".class", ".jar", ".pyc", ".whl", ".woff", ".woff2", ".ttf", ".mp3", ".mp4",
-        ".mov", ".avi", ".sqlite", ".db", ".bin", ".iso", ".dmg",
-    }
-)  # fmt: skip
-"""Suffixes skipped as binary without reading the file."""
-
-StrPath = str | os.PathLike[str]
 _Key = tuple[int, int]  # (st_dev, st_ino): a file's identity whatever path reached it
-
-
-@dataclass(frozen=True, slots=True)
-class DiscoveryOptions:
-    """What to walk into. ``max_size`` is in bytes and must be positive."""
-
-    hidden: bool = False
-    follow_symlinks: bool = False
-    max_size: int = 10 * 1024 * 1024
-    respect_ignore_files: bool = True
-
-    def __post_init__(self) -> None:
-        if self.max_size <= 0:
-            raise ValueError(f"max_size must be positive, got {self.max_size}")
-
-
-@dataclass(frozen=True, slots=True)
-class FoundFile:
-    """A file to index; ``path`` is absolute, as reached under its root."""
-
-    path: Path
-    size: int
-    mtime_ns: int
-
-
-@dataclass(frozen=True, slots=True)
-class Skipped:
-    """An entry left out and why; ``detail`` is a short human-readable elaboration."""
-
-    path: Path
-    reason: SkipReason
-    detail: str = ""
-
-
 OnSkip = Callable[[Skipped], None]
 
 
@@ -181,22 +136,6 @@ def walk(
     return _Walker(options or DiscoveryOptions(), on_skip).run(checked)
 
 
-def classify(path: StrPath, options: DiscoveryOptions | None = None) -> FoundFile | Skipped:
-    """Examine one file as ``walk`` would once it has decided to look at it."""
-    options = options or DiscoveryOptions()
-    full = os.path.abspath(path)
-    if not _valid_name(full):
-        return Skipped(Path(full), "bad-name", _name_detail(full))
-    try:
-        st = os.stat(full)
-    except OSError as exc:
-        return Skipped(Path(full), *_stat_failure(full, exc))
-    if not stat.S_ISREG(st.st_mode):
-        kind = "a directory" if stat.S_ISDIR(st.st_mode) else _file_kind(st.st_mode)
-        return Skipped(Path(full), "not-a-file", kind)
-    return _examine_file(full, st, options)
-
-
 def check_path(
     path: StrPath,
     root: StrPath,
@@ -226,8 +165,8 @@ def check_path(
             if level is not None:
                 chain = (*chain, level)
         current = os.path.join(current, name)
-        if not _valid_name(name):
-            return Skipped(Path(current), "bad-name", _name_detail(name))
+        if not valid_name(name):
+            return Skipped(Path(current), "bad-name", name_detail(name))
         last = index == len(parts) - 1
         if not last:
             directory = True
@@ -258,97 +197,6 @@ def _is_dir(path: str, follow: bool) -> bool:
     except OSError:
         # Gone or unreadable: the walker would not descend into it either.
         return False
-
-
-def _valid_name(name: str) -> bool:
-    # os.fsdecode turns undecodable bytes into lone surrogates, which strict UTF-8 refuses.
-    if name.isascii():
-        return True
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _name_detail(name: str) -> str:
-    return f"not valid UTF-8: {os.fsencode(name)!r}"
-
-
-def _suffix(name: str) -> str:
-    """The lower-cased extension of ``name``, as :func:`os.path.splitext` sees it."""
-    # Leading dots make a hidden name, not an extension: ".bashrc" has none.
-    dot = name.rfind(".")
-    if dot <= 0 or dot == len(name) - len(name.lstrip(".")) - 1:
-        return ""
-    return name[dot:].lower()
-
-
-def _file_kind(mode: int) -> str:
-    if stat.S_ISFIFO(mode):
-        return "named pipe"
-    if stat.S_ISSOCK(mode):
-        return "socket"
-    if stat.S_ISCHR(mode):
-        return "character device"
-    if stat.S_ISBLK(mode):
-        return "block device"
-    return "not a regular file"
-
-
-def _link_target(path: str) -> str:
-    try:
-        return os.readlink(path)
-    except OSError:
-        return "?"
-
-
-def _stat_failure(path: str, exc: OSError) -> tuple[SkipReason, str]:
-    """The skip for a failed stat of ``path`` (through a symlink if it is one)."""
-    is_link = os.path.islink(path)
-    if isinstance(exc, FileNotFoundError | NotADirectoryError):
-        if is_link:
-            return "unreadable", f"broken symlink to {_link_target(path)}"
-        return "vanished", ""
-    if exc.errno == errno.ELOOP:  # a link that resolves to itself, directly or in a ring
-        return "symlink-loop", f"symlink to {_link_target(path)} never resolves"
-    return "unreadable", exc.strerror or str(exc)
-
-
-def _examine_file(
-    path: str, st: os.stat_result, options: DiscoveryOptions, suffix: str | None = None
-) -> FoundFile | Skipped:
-    """Size and content checks for the regular file ``path`` with metadata ``st``."""
-    if suffix is None:
-        suffix = _suffix(path.rpartition("/")[2])
-    if suffix in BINARY_SUFFIXES:
-        return Skipped(Path(path), "binary", f"{suffix} file")
-    size = st.st_size
-    if size == 0:
-        return Skipped(Path(path), "empty")
-    if size > options.max_size:
-        return Skipped(Path(path), "too-large", f"{size} bytes, limit {options.max_size}")
-    try:
-        # O_NONBLOCK: should the file have been swapped for a FIFO since the stat, the open
-        # must not wait for a writer forever.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError as exc:
-        return Skipped(Path(path), *_open_failure(exc))
-    try:
-        head = os.read(fd, SNIFF_BYTES)
-    except OSError as exc:
-        return Skipped(Path(path), *_open_failure(exc))
-    finally:
-        os.close(fd)
-    if b"\0" in head and suffix not in DOCUMENT_SUFFIXES:
-        return Skipped(Path(path), "binary", "NUL byte in the first 8 KiB")
-    return FoundFile(Path(path), size, st.st_mtime_ns)
-
-
-def _open_failure(exc: OSError) -> tuple[SkipReason, str]:
-    if isinstance(exc, FileNotFoundError):
-        return "vanished", ""
-    return "unreadable", exc.strerror or str(exc)
 
 
 class _Frame:
@@ -396,9 +244,9 @@ class _Walker:
     def run(self, roots: list[tuple[str, os.stat_result | OSError]]) -> Iterator[FoundFile]:
         for path, st in roots:
             if isinstance(st, OSError):
-                self.skip(path, *_stat_failure(path, st))
-            elif not _valid_name(path):
-                self.skip(path, "bad-name", _name_detail(path))
+                self.skip(path, *stat_failure(path, st))
+            elif not valid_name(path):
+                self.skip(path, "bad-name", name_detail(path))
             elif stat.S_ISDIR(st.st_mode):
                 yield from self.directory(path, st, None, ())
             else:
@@ -410,14 +258,14 @@ class _Walker:
 
     def file(self, path: str, st: os.stat_result, suffix: str | None = None) -> Iterator[FoundFile]:
         if not stat.S_ISREG(st.st_mode):
-            self.skip(path, "not-a-file", _file_kind(st.st_mode))
+            self.skip(path, "not-a-file", file_kind(st.st_mode))
             return
         key = (st.st_dev, st.st_ino)
         first = self.files.get(key)
         if first is not None:
             self.skip(path, "duplicate", f"same file as {first}")
             return
-        result = _examine_file(path, st, self.options, suffix)
+        result = examine_file(path, st, self.options, suffix)
         if isinstance(result, Skipped):
             if self.on_skip is not None:
                 self.on_skip(result)
@@ -430,7 +278,7 @@ class _Walker:
         try:
             st = os.stat(item.path)
         except OSError as exc:
-            failure = _stat_failure(item.path, exc)
+            failure = stat_failure(item.path, exc)
             # An ignore rule that names the link wins over complaining about its target.
             verdict = judge(item.name, item.path, False, item.frame.chain, self.options.hidden)
             self.skip(item.path, *(verdict or failure))
@@ -504,8 +352,8 @@ class _Walker:
             entry = frame.entries[frame.index]
             frame.index += 1
             name = entry.name
-            if not _valid_name(name):
-                self.skip(entry.path, "bad-name", _name_detail(name))
+            if not valid_name(name):
+                self.skip(entry.path, "bad-name", name_detail(name))
                 continue
             try:
                 is_link = entry.is_symlink()
@@ -518,18 +366,18 @@ class _Walker:
                     self.skip(entry.path, *verdict)
                     continue
                 if is_link:
-                    self.skip(entry.path, "symlink", f"to {_link_target(entry.path)}")
+                    self.skip(entry.path, "symlink", f"to {link_target(entry.path)}")
                     continue
                 suffix = None
                 if not is_dir and entry.is_file(follow_symlinks=False):
-                    suffix = _suffix(name)
+                    suffix = suffix_of(name)
                     if suffix in BINARY_SUFFIXES:
                         # Decided by name alone: spare the stat.
                         self.skip(entry.path, "binary", f"{suffix} file")
                         continue
                 entry_stat = entry.stat(follow_symlinks=False)
             except OSError as exc:
-                self.skip(entry.path, *_stat_failure(entry.path, exc))
+                self.skip(entry.path, *stat_failure(entry.path, exc))
                 continue
             if is_dir:
                 child = self.open_dir(entry.path, entry_stat, frame, frame.chain)

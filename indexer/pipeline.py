@@ -22,7 +22,9 @@ from sleuth.indexer.compact import compact_lexical, needs_compaction
 from sleuth.indexer.discovery import DiscoveryOptions, FoundFile, Skipped, walk
 from sleuth.indexer.embedder import Embedder
 from sleuth.indexer.errors import IndexingError
+from sleuth.indexer.junk import JUNK_REASONS
 from sleuth.indexer.plan import Candidate, in_scope, make_plan
+from sleuth.indexer.shared import SharedCodes
 from sleuth.store import codebook
 from sleuth.store.index import (
     Batch,
@@ -59,6 +61,7 @@ class Summary:
     chunks_added: int = 0
     chunks_removed: int = 0
     chunks_reused: int = 0  # of chunks_added: unchanged text, code kept instead of embedded
+    chunks_shared: int = 0  # of chunks_reused: same model input as another chunk, code copied
     bytes_indexed: int = 0
     seconds: float = 0.0
     embed_seconds: float = 0.0
@@ -74,6 +77,7 @@ class Summary:
             "chunks_added": self.chunks_added,
             "chunks_removed": self.chunks_removed,
             "chunks_reused": self.chunks_reused,
+            "chunks_shared": self.chunks_shared,
             "bytes_indexed": self.bytes_indexed,
             "skipped": dict(sorted(self.skipped.items())),
             "seconds": round(self.seconds, 3),
@@ -216,11 +220,14 @@ def prepare_batches(
     reporter: Reporter,
     summary: Summary,
     known_codes: KnownCodes | None = None,
+    shared: SharedCodes | None = None,
 ) -> Iterator[Batch]:
     """Extract, chunk and embed ``todo``; yield upsert batches of about ``commit_chunks``.
 
     ``known_codes(path)`` gives the codes a file's chunks have now, by (text hash, context):
     after an edit only the chunks whose text changed are embedded again (delta indexing).
+    ``shared`` finds chunks whose model input is already embedded elsewhere (in the index or
+    earlier in the run); within a batch each distinct input is embedded once.
 
     Nothing here touches the index: the caller commits each batch (and adds its
     ``CommitResult`` with :func:`count_commit`) before asking for the next. A file that cannot
@@ -228,7 +235,7 @@ def prepare_batches(
     once ``reporter.should_stop()`` says so; what was prepared so far is still yielded.
     """
     chunker = Chunker(embedder.tokenize, embedder.max_tokens)
-    pending: list[tuple[FileRecord, list[Chunk], dict[int, bytes]]] = []
+    pending: Pending = []
     pending_chunks = 0
     done = 0
 
@@ -238,23 +245,29 @@ def prepare_batches(
         return {i: code for i, code in found.items() if code is not None}
 
     def embed_pending() -> Batch:
+        if shared is not None:
+            _share(pending, shared, summary)
         texts = [
             c.embed_text
             for _, chunks, reused in pending
             for i, c in enumerate(chunks)
             if i not in reused
         ]
+        position = {text: n for n, text in enumerate(dict.fromkeys(texts))}
+        unique = list(position)
+        summary.chunks_reused += len(texts) - len(unique)
+        summary.chunks_shared += len(texts) - len(unique)
         vectors = np.zeros((len(texts), 0), np.float32)
         parts = []
-        for start in range(0, len(texts), EMBED_SLICE):
+        for start in range(0, len(unique), EMBED_SLICE):
             t0 = time.perf_counter()
-            parts.append(embedder.embed(texts[start : start + EMBED_SLICE]))
+            parts.append(embedder.embed(unique[start : start + EMBED_SLICE]))
             summary.embed_seconds += time.perf_counter() - t0
             reporter.on_progress(
                 Progress(done, len(todo), summary.chunks_added + start + len(parts[-1]))
             )
         if parts:
-            vectors = np.concatenate(parts, axis=0)
+            vectors = np.concatenate(parts, axis=0)[[position[text] for text in texts]]
         batch = Batch()
         offset = 0
         for record, chunks, reused in pending:
@@ -264,7 +277,10 @@ def prepare_batches(
             offset += fresh
             summary.chunks_reused += len(reused)
             texts = [c.embed_text for c in chunks]
-            batch.upserts.append(Upsert(record, records, texts, mine, reused))
+            upsert = Upsert(record, records, texts, mine, reused)
+            batch.upserts.append(upsert)
+            if shared is not None:
+                shared.remember(chunks, upsert.codes(shared.coder))
         return batch
 
     for cand in todo:
@@ -292,6 +308,24 @@ def prepare_batches(
         yield embed_pending()
 
 
+Pending = list[tuple[FileRecord, list[Chunk], dict[int, bytes]]]
+
+
+def _share(pending: Pending, shared: SharedCodes, summary: Summary) -> None:
+    """Mark the chunks of ``pending`` whose model input is already embedded as reused."""
+    todo = [
+        (p, i)
+        for p, (_, chunks, reused) in enumerate(pending)
+        for i in range(len(chunks))
+        if i not in reused
+    ]
+    found = shared.find([pending[p][1][i] for p, i in todo])
+    for n, code in found.items():
+        p, i = todo[n]
+        pending[p][2][i] = code
+    summary.chunks_shared += len(found)
+
+
 def count_commit(summary: Summary, batch: Batch, result: CommitResult) -> None:
     """Add a committed batch to ``summary``."""
     summary.chunks_added += result.chunks_added
@@ -307,13 +341,16 @@ def _index_files(
     reporter: Reporter,
     summary: Summary,
 ) -> None:
-    known = writer.index.catalog.codes_of_file
-    for batch in prepare_batches(todo, embedder, settings, reporter, summary, known):
+    index = writer.index
+    known = index.catalog.codes_of_file
+    shared = SharedCodes(index.catalog, index.coder)
+    for batch in prepare_batches(todo, embedder, settings, reporter, summary, known, shared):
         count_commit(summary, batch, writer.commit(batch))
 
 
 # Skips that are expected in any real folder: counted, but not worth a warning line each.
-QUIET_SKIPS = frozenset({"binary", "empty", "duplicate", "symlink"})
+# Junk (lockfiles, minified, generated, ...) is left out by design and summed up at the end.
+QUIET_SKIPS = frozenset({"binary", "empty", "duplicate", "symlink"}) | JUNK_REASONS
 
 
 def extraction_reason(exc: ExtractionError) -> str:

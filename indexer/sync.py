@@ -45,6 +45,7 @@ from sleuth.indexer.pipeline import (
     prepare_batches,
 )
 from sleuth.indexer.plan import Plan, in_scope, make_plan
+from sleuth.indexer.shared import SharedCodes
 from sleuth.store.errors import IndexLockedError
 from sleuth.store.index import Batch, CommitResult, Index
 
@@ -274,6 +275,8 @@ class Syncer:
         self.settings = settings
         self.reporter = reporter
         self.exclude = str(index.directory.absolute())
+        # For the watcher's life: chunks committed since it loaded are in its run memory.
+        self.shared = SharedCodes(index.catalog, index.coder)
 
     def apply(self, changes: Changes) -> Summary:
         """Make the index match the disk in the scope of ``changes``.
@@ -317,6 +320,7 @@ class Syncer:
             self.reporter,
             summary,
             self.index.catalog.codes_of_file,
+            self.shared,
         )
         for upserts in batches:
             if first is not None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sleuth.store.paths import private_file
 from sleuth.store.vectors import FloatArray
 
 CACHE_FILE = "recompute-cache.sqlite3"
@@ -36,6 +37,7 @@ class VectorCache:
         if capacity <= 0:
             return
         try:
+            private_file(directory / CACHE_FILE)  # its -wal and -shm take this file's mode
             self._db = sqlite3.connect(directory / CACHE_FILE, isolation_level=None, timeout=2)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=OFF")

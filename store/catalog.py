@@ -22,6 +22,7 @@ from typing import Any
 
 from sleuth.store.errors import StoreError
 from sleuth.store.lexical import LexicalMixin
+from sleuth.store.paths import private_file
 from sleuth.store.records import ChunkRecord, FileRecord, StoredChunk
 
 CATALOG_FILE = "catalog.sqlite3"
@@ -109,6 +110,7 @@ class Catalog(LexicalMixin):
                 uri = f"file:{path}?mode=ro"
                 self.db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30)
             else:
+                private_file(path)  # before SQLite creates it (and its -wal, -shm) umask-wide
                 self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
                 # Takes effect only on a new file, and only before WAL mode is switched on:
                 # freed pages can then go back to the file system (release_free_pages).
@@ -332,6 +334,27 @@ class Catalog(LexicalMixin):
             (path,),
         )
         return {(bytes(h), str(ctx)): bytes(code) for h, ctx, code in rows}
+
+    def text_hashes(self) -> tuple[list[int], list[bytes]]:
+        """(chunk ids, text hashes) of every chunk: a scan, since an index on text_hash would
+        cost ~30 bytes per chunk on disk for what one run needs once, in memory."""
+        rows = self.db.execute("SELECT id, text_hash FROM chunks").fetchall()
+        return [int(r[0]) for r in rows], [bytes(r[1]) for r in rows]
+
+    def chunk_codes(self, ids: Sequence[int]) -> list[tuple[int, str, str, bytes, bytes]]:
+        """(id, file path, context, text hash, code) of the chunks in ``ids`` still present."""
+        found: list[tuple[int, str, str, bytes, bytes]] = []
+        wanted = [int(i) for i in ids]
+        for start in range(0, len(wanted), 500):
+            part = wanted[start : start + 500]
+            marks = ",".join("?" * len(part))
+            rows = self.db.execute(
+                "SELECT c.id, f.path, c.context, c.text_hash, c.code FROM chunks c "
+                f"JOIN files f ON f.id=c.file_id WHERE c.id IN ({marks})",
+                part,
+            )
+            found += [(int(i), str(p), str(c), bytes(h), bytes(code)) for i, p, c, h, code in rows]
+        return found
 
     def all_chunk_ids(self) -> list[int]:
         return [int(r[0]) for r in self.db.execute("SELECT id FROM chunks ORDER BY id")]

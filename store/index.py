@@ -29,6 +29,7 @@ from sleuth.store.manifest import (
     read_manifest,
     write_manifest,
 )
+from sleuth.store.paths import is_loose, make_private_dir, tighten
 from sleuth.store.records import ChunkRecord, FileRecord
 from sleuth.store.vectors import CodeArray, Coder, FloatArray, Graph, coder_for, vectors_file
 
@@ -108,6 +109,10 @@ class Index:
     def open(cls, directory: Path, *, readonly: bool = True) -> Index:
         if not index_exists(directory):
             raise IndexMissingError(f"no index at {directory}")
+        # Indexes made before sleuth was private by default: a writer tightens every time
+        # (a handful of files), a reader only when one stat says the folder is open to others.
+        if not readonly or is_loose(directory):
+            tighten(directory)
         manifest = read_manifest(directory)
         coder = make_coder(manifest)
         return cls(directory, manifest, Catalog(directory / CATALOG_FILE, readonly=readonly), coder)
@@ -115,7 +120,7 @@ class Index:
     @classmethod
     def create(cls, directory: Path, manifest: Manifest) -> Index:
         """Create an empty index; the manifest is written last so a half-made index is ignored."""
-        directory.mkdir(parents=True, exist_ok=True)
+        make_private_dir(directory)
         with WriteLock(directory):
             catalog = Catalog(directory / CATALOG_FILE)
             with catalog.transaction():

@@ -9,6 +9,7 @@ from pathlib import Path
 from types import TracebackType
 
 from sleuth.store.errors import IndexLockedError
+from sleuth.store.paths import PRIVATE_FILE, make_private_dir, private_fd
 
 LOCK_FILE = "write.lock"
 
@@ -30,8 +31,10 @@ class FileLock:
 
         A short timeout lets a manual ``sleuth index`` slip between a watcher's commits.
         """
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        if not self.path.parent.is_dir():
+            make_private_dir(self.path.parent)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE)
+        private_fd(fd)
         deadline = time.monotonic() + timeout
         while True:
             try:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sleuth.store.errors import StoreError
+from sleuth.store.paths import private_fd
 
 SCHEMA_VERSION = 5
 MANIFEST_FILE = "manifest.json"
@@ -87,6 +88,8 @@ def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so readers see the old file or the new one, never a torn one."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp asks for 0600, but the umask could narrow it further: say it outright.
+        private_fd(fd)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

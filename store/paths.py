@@ -6,14 +6,23 @@ Precedence: explicit argument > environment (SLEUTH_HOME, SLEUTH_INDEX) > projec
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 from sleuth.store.errors import StoreError
 
 DEFAULT_INDEX = "default"
+# An index holds where every chunk of the user's files sits and what it says (lexical
+# postings, codes): private to its owner, whatever the umask. Modes are set with chmod after
+# creating, since a mode given to open/mkdir is only ever narrowed by the umask, never widened
+# to what is asked, and an umask of 0 would leave it wide open.
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+_OPEN_BITS = 0o077
 PROJECT_DIR = ".sleuth"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -69,3 +78,75 @@ def resolve_index(name: str | None = None, cwd: Path | None = None) -> IndexLoca
 
 def indexes_dir() -> Path:
     return sleuth_home() / "indexes"
+
+
+def make_private_dir(directory: Path) -> None:
+    """Create ``directory`` and any missing parents mode 0700; tighten it if it exists.
+
+    Parents that already exist are left as they are: only what sleuth creates is its own.
+    """
+    missing: list[Path] = []
+    here = directory
+    while not here.exists() and here != here.parent:
+        missing.append(here)
+        here = here.parent
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir(mode=PRIVATE_DIR)
+        folder.chmod(PRIVATE_DIR)
+    tighten(directory)
+
+
+def private_file(path: Path) -> None:
+    """Make sure ``path`` exists with mode 0600 before a library (SQLite) opens it.
+
+    SQLite creates its -wal and -shm files with the mode of the database file, so a private
+    database keeps its logs private too.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE)
+    except OSError:
+        return  # a read-only place: whoever opens it next reports the real problem
+    try:
+        with contextlib.suppress(OSError):
+            if os.fstat(fd).st_mode & _OPEN_BITS:
+                os.fchmod(fd, PRIVATE_FILE)
+    finally:
+        os.close(fd)
+
+
+def private_fd(fd: int) -> None:
+    """Set mode 0600 on a file sleuth just opened or created (no-op if it is not ours)."""
+    with contextlib.suppress(OSError):
+        os.fchmod(fd, PRIVATE_FILE)
+
+
+def is_loose(directory: Path) -> bool:
+    """Whether ``directory`` is ours and others may enter it: one stat, for every open."""
+    try:
+        st = directory.stat()
+    except OSError:
+        return False
+    return st.st_uid == os.getuid() and bool(st.st_mode & _OPEN_BITS)
+
+
+def tighten(directory: Path) -> None:
+    """Mode 0700 on ``directory`` and 0600 on the files in it that this user owns.
+
+    For indexes made before sleuth was private by default. Symlinks are not followed, and
+    what cannot be changed (another owner, a read-only mount) is left alone.
+    """
+    uid = os.getuid()
+    with contextlib.suppress(OSError):
+        st = directory.stat()
+        if st.st_uid == uid and st.st_mode & _OPEN_BITS:
+            directory.chmod(PRIVATE_DIR)
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return
+    for entry in entries:
+        with contextlib.suppress(OSError):
+            st = entry.stat(follow_symlinks=False)
+            if stat.S_ISREG(st.st_mode) and st.st_uid == uid and st.st_mode & _OPEN_BITS:
+                os.chmod(entry.path, PRIVATE_FILE)  # noqa: PTH101

@@ -25,6 +25,7 @@ import numpy.typing as npt
 from sleuth.store.codebook import Codebook
 from sleuth.store.errors import StoreError
 from sleuth.store.manifest import StorageMode
+from sleuth.store.paths import private_fd
 
 FloatArray = npt.NDArray[np.float32]
 KeyArray = npt.NDArray[np.int64]
@@ -224,6 +225,7 @@ class Graph:
         tmp = path.with_name(f".{path.name}.tmp")
         self._index.save(str(tmp))
         with tmp.open("rb+") as handle:
+            private_fd(handle.fileno())  # usearch creates it with the umask's mode
             os.fsync(handle.fileno())
         tmp.replace(path)
 

@@ -422,7 +422,7 @@ def test_hidden_entries_skipped_by_default_and_ignore_files_still_read(tmp_path:
 
 def test_binary_sniffing_and_document_passthrough(tmp_path: Path, opened: list[str]) -> None:
     write(tmp_path / "blob.dat", b"header\0\1\2" + b"x" * 100)
-    write(tmp_path / "late-nul.txt", b"a" * (8 * 1024) + b"\0")  # beyond the sniffed head
+    write(tmp_path / "late-nul.txt", b"word " * 1640 + b"\0")  # beyond the sniffed 8 KiB
     write(tmp_path / "report.pdf", b"%PDF-1.7\n\0\1\2binary")
     write(tmp_path / "letter.DOCX", b"PK\3\4\0\0")
     write(tmp_path / "photo.png", "not really a png, but the suffix decides\n")
