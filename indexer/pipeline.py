@@ -201,7 +201,8 @@ def prepare_batches(
     once ``reporter.should_stop()`` says so; what was prepared so far is still yielded.
     """
     chunker = Chunker(embedder.tokenize, embedder.max_tokens)
-    pending: list[tuple[FileRecord, list[Chunk], dict[int, bytes]]] = []
+    # (file, chunks, reused codes, derived text to store: None for a verbatim file)
+    pending: list[tuple[FileRecord, list[Chunk], dict[int, bytes], str | None]] = []
     pending_chunks = 0
     done = 0
 
@@ -213,7 +214,7 @@ def prepare_batches(
     def embed_pending() -> Batch:
         texts = [
             c.embed_text
-            for _, chunks, reused in pending
+            for _, chunks, reused, _ in pending
             for i, c in enumerate(chunks)
             if i not in reused
         ]
@@ -230,14 +231,14 @@ def prepare_batches(
             vectors = np.concatenate(parts, axis=0)
         batch = Batch()
         offset = 0
-        for record, chunks, reused in pending:
+        for record, chunks, reused, derived in pending:
             records = [_record(i, c) for i, c in enumerate(chunks)]
             fresh = len(chunks) - len(reused)
             mine = vectors[offset : offset + fresh]
             offset += fresh
             summary.chunks_reused += len(reused)
             texts = [c.embed_text for c in chunks]
-            batch.upserts.append(Upsert(record, records, texts, mine, reused))
+            batch.upserts.append(Upsert(record, records, texts, mine, reused, derived))
         return batch
 
     for cand in todo:
@@ -253,7 +254,8 @@ def prepare_batches(
         chunks = chunker.split(doc, label=item.path.name)
         record = _file_record(item, cand, doc.kind, doc.verbatim, doc.title)
         reused = reusable(str(item.path), chunks)
-        pending.append((record, chunks, reused))
+        # Derived text is kept so that queries never extract (see indexer.source).
+        pending.append((record, chunks, reused, None if doc.verbatim else doc.text))
         pending_chunks += len(chunks) - len(reused)
         summary.bytes_indexed += item.size
         done += 1

@@ -30,6 +30,7 @@ from sleuth.store.manifest import (
     write_manifest,
 )
 from sleuth.store.records import ChunkRecord, FileRecord
+from sleuth.store.texts import put_text
 from sleuth.store.vectors import CodeArray, FloatArray, Graph, code_size, encode, vectors_file
 
 
@@ -40,13 +41,16 @@ def index_exists(directory: Path) -> bool:
 @dataclass(slots=True)
 class Upsert:
     """A file's new chunks. ``vectors`` has a row for each chunk not in ``reused``, in order;
-    ``reused`` maps a chunk's position to the code it already had (same text, same context)."""
+    ``reused`` maps a chunk's position to the code it already had (same text, same context).
+    ``text`` is stored (compressed, see ``store.texts``) in the same transaction as the chunks."""
 
     file: FileRecord
     chunks: Sequence[ChunkRecord]
     texts: Sequence[str]
     vectors: FloatArray
     reused: dict[int, bytes] = field(default_factory=dict)
+    # The extracted text the chunks point into, for a file that is not read verbatim.
+    text: str | None = None
 
     def codes(self, storage: StorageMode) -> list[bytes]:
         fresh = iter(encode(storage, self.vectors)) if len(self.vectors) else iter(())
@@ -202,6 +206,8 @@ class Writer:
                 for upsert in batch.upserts:
                     removed += catalog.remove_chunks_of(upsert.file.path)
                     file_id = catalog.upsert_file(upsert.file)
+                    if upsert.text is not None:
+                        put_text(catalog.db, file_id, upsert.text)
                     rows = upsert.codes(manifest.storage)
                     added_keys += catalog.add_chunks(file_id, upsert.chunks, upsert.texts, rows)
                     if rows:

@@ -1,0 +1,128 @@
+"""Derived text (PDF, DOCX, HTML, notebooks, e-mail), kept so that queries never extract.
+
+A chunk of such a file is a byte range of its extracted text, not of the file, so the
+extracted text is stored here: the UTF-8 bytes cut into fixed blocks of :data:`BLOCK_BYTES`,
+each compressed on its own, so a chunk costs the one or two blocks it overlaps, never the
+whole file. A block's row id is ``file_id << 20 | block number``: a file's blocks are one
+rowid range (no index, no offset columns), and chunk offset ``o`` lives in block
+``o // BLOCK_BYTES``. Verbatim files (plain text, code) have no rows: their chunks are re-read
+from the file itself.
+
+Compression is raw LZMA (no container header, which would cost ~60 bytes per block) where it
+pays over zlib; each block starts with one byte naming its codec, so a catalog can mix them
+and a reader never guesses. Measured in bench/pdf_engines.py on the 8-PDF corpus (see the
+README's footprint section).
+
+The rows live in the catalog database and are written by the same transaction as the file's
+chunks, so the stored text and the chunks pointing into it can never disagree.
+"""
+
+from __future__ import annotations
+
+import lzma
+import sqlite3
+import zlib
+from collections.abc import Iterable, Sequence
+
+BLOCK_BYTES = 32768
+_BLOCK_BITS = 20  # up to 2**20 blocks (32 GiB of text) per file
+
+SCHEMA = "CREATE TABLE IF NOT EXISTS texts (id INTEGER PRIMARY KEY, data BLOB NOT NULL);"
+
+_ZLIB = 1
+_LZMA = 2
+_LZMA_FILTERS = [{"id": lzma.FILTER_LZMA2, "preset": 9 | lzma.PRESET_EXTREME}]
+
+
+def _compress(raw: bytes) -> bytes:
+    packed = bytes([_LZMA]) + lzma.compress(raw, lzma.FORMAT_RAW, filters=_LZMA_FILTERS)
+    deflated = bytes([_ZLIB]) + zlib.compress(raw, 9)
+    return packed if len(packed) < len(deflated) else deflated
+
+
+def _decompress(data: bytes) -> bytes:
+    codec, body = data[0], data[1:]
+    if codec == _LZMA:
+        return lzma.decompress(body, lzma.FORMAT_RAW, filters=_LZMA_FILTERS)
+    if codec == _ZLIB:
+        return zlib.decompress(body)
+    raise sqlite3.DatabaseError(f"stored text block has unknown codec {codec}")
+
+
+def _span(start: int, end: int) -> range:
+    """The block numbers that bytes ``start:end`` lie in (none for an empty range)."""
+    return range(start // BLOCK_BYTES, (end - 1) // BLOCK_BYTES + 1) if end > start else range(0)
+
+
+def _first(file_id: int) -> int:
+    return file_id << _BLOCK_BITS
+
+
+def put_text(db: sqlite3.Connection, file_id: int, text: str) -> None:
+    """Store ``text`` as file ``file_id``'s derived text, replacing what it had."""
+    remove_text(db, file_id)
+    raw = text.encode("utf-8")
+    if len(raw) > BLOCK_BYTES << _BLOCK_BITS:
+        raise ValueError("extracted text too large to store")
+    db.executemany(
+        "INSERT INTO texts(id, data) VALUES(?, ?)",
+        (
+            (_first(file_id) + n, _compress(raw[start : start + BLOCK_BYTES]))
+            for n, start in enumerate(range(0, len(raw), BLOCK_BYTES))
+        ),
+    )
+
+
+def remove_text(db: sqlite3.Connection, file_id: int) -> None:
+    first = _first(file_id)
+    db.execute(
+        "DELETE FROM texts WHERE id BETWEEN ? AND ?", (first, first + (1 << _BLOCK_BITS) - 1)
+    )
+
+
+def remove_text_of(db: sqlite3.Connection, path: str) -> None:
+    """Drop the stored text of the file indexed at ``path``, if it has any."""
+    row = db.execute("SELECT id FROM files WHERE path=?", (path,)).fetchone()
+    if row is not None:
+        remove_text(db, int(row[0]))
+
+
+class TextReader:
+    """Reads byte ranges of stored texts, decompressing each block once per reader."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self._blocks: dict[int, bytes | None] = {}
+
+    def read(self, file_id: int, ranges: Sequence[tuple[int, int]]) -> list[bytes | None]:
+        """The bytes of each ``(start, end)`` range; None where the text is not all stored."""
+        first = _first(file_id)
+        wanted = {first + n for start, end in ranges for n in _span(start, end)}
+        self._load(sorted(wanted - self._blocks.keys()))
+        out: list[bytes | None] = []
+        for start, end in ranges:
+            blocks = [self._blocks.get(first + n) for n in _span(start, end)]
+            if any(b is None for b in blocks):
+                out.append(None)
+                continue
+            joined = b"".join(b for b in blocks if b is not None)
+            base = (start // BLOCK_BYTES) * BLOCK_BYTES
+            piece = joined[start - base : end - base]
+            out.append(piece if len(piece) == end - start else None)
+        return out
+
+    def _load(self, ids: Iterable[int]) -> None:
+        wanted = list(ids)
+        for start in range(0, len(wanted), 500):
+            part = wanted[start : start + 500]
+            marks = ",".join("?" * len(part))
+            found = dict(self.db.execute(f"SELECT id, data FROM texts WHERE id IN ({marks})", part))
+            for key in part:
+                data = found.get(key)
+                self._blocks[key] = None if data is None else _decompress(bytes(data))
+
+
+def stored_bytes(db: sqlite3.Connection) -> int:
+    """Compressed bytes held (payload only; ``dbstat`` gives the pages where available)."""
+    row = db.execute("SELECT sum(length(data)) FROM texts").fetchone()
+    return int(row[0] or 0)
