@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from sleuth.extractors.base import ExtractionError
+from sleuth.extractors.pdfium import take_crashes
 from sleuth.extractors.registry import extract
 from sleuth.indexer.chunking import OVERLAP_TOKENS, Chunk, Chunker
 from sleuth.indexer.compact import compact_lexical, needs_compaction
@@ -61,6 +62,7 @@ class Summary:
     bytes_indexed: int = 0
     seconds: float = 0.0
     embed_seconds: float = 0.0
+    pdf_engine_crashes: int = 0  # PDFs whose native engine died or hung (read by pypdf instead)
     skipped: Counter[str] = field(default_factory=Counter)
 
     def as_dict(self) -> dict[str, object]:
@@ -77,6 +79,7 @@ class Summary:
             "skipped": dict(sorted(self.skipped.items())),
             "seconds": round(self.seconds, 3),
             "embed_seconds": round(self.embed_seconds, 3),
+            "pdf_engine_crashes": self.pdf_engine_crashes,
         }
 
 
@@ -248,9 +251,11 @@ def prepare_batches(
         try:
             doc = extract(item.path)
         except ExtractionError as exc:
+            _note_engine_crashes(summary, reporter)
             note_skip(summary, reporter, item.path, extraction_reason(exc), str(exc))
             done += 1
             continue
+        _note_engine_crashes(summary, reporter)
         chunks = chunker.split(doc, label=item.path.name)
         record = _file_record(item, cand, doc.kind, doc.verbatim, doc.title)
         reused = reusable(str(item.path), chunks)
@@ -265,6 +270,12 @@ def prepare_batches(
             pending, pending_chunks = [], 0
     if pending:
         yield embed_pending()
+
+
+def _note_engine_crashes(summary: Summary, reporter: Reporter) -> None:
+    for crash in take_crashes():
+        summary.pdf_engine_crashes += 1
+        reporter.on_warning(f"PDF engine failed on {crash}; read with pypdf instead")
 
 
 def count_commit(summary: Summary, batch: Batch, result: CommitResult) -> None:
