@@ -23,6 +23,8 @@ SECTIONS: dict[str, str] = {
     "footprint": "bench.footprint",
     "recall": "bench.recall",
     "quality": "bench.quality",
+    "pdf_engines": "bench.pdf_engines",
+    "derived": "bench.derived",
 }
 # Timing sections come first, while the machine is as quiet as this run makes it.
 
