@@ -20,8 +20,8 @@ from pathlib import Path
 
 from sleuth.indexer.chunking import text_hash
 from sleuth.store.catalog import Catalog
-from sleuth.store.records import StoredChunk
-from sleuth.store.texts import TextReader
+from sleuth.store.records import FileRecord, StoredChunk
+from sleuth.store.texts import TextReader, read_all
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,11 +35,28 @@ class ChunkText:
 
 
 def _unchanged(chunk: StoredChunk) -> bool:
+    return _same_file(chunk.file)
+
+
+def _same_file(record: FileRecord) -> bool:
     try:
-        st = Path(chunk.file.path).stat()
+        st = Path(record.path).stat()
     except OSError:
         return False
-    return st.st_size == chunk.file.size and st.st_mtime_ns == chunk.file.mtime_ns
+    return st.st_size == record.size and st.st_mtime_ns == record.mtime_ns
+
+
+def stored_text(catalog: Catalog, path: str) -> tuple[str, str] | None:
+    """(text, kind) of an indexed derived file unchanged since indexing, else None.
+
+    ``sleuth similar`` on an indexed PDF uses this instead of extracting it again.
+    """
+    record = catalog.file(path)
+    file_id = catalog.file_id(path)
+    if record is None or file_id is None or record.verbatim or not _same_file(record):
+        return None
+    data = read_all(catalog.db, file_id)
+    return None if data is None else (data.decode("utf-8", "replace"), record.kind)
 
 
 def read_texts(catalog: Catalog, chunks: Iterable[StoredChunk]) -> dict[int, ChunkText]:

@@ -122,6 +122,16 @@ class TextReader:
                 self._blocks[key] = None if data is None else _decompress(bytes(data))
 
 
+def read_all(db: sqlite3.Connection, file_id: int) -> bytes | None:
+    """A file's whole stored text, or None if it has none."""
+    first = _first(file_id)
+    rows = db.execute(
+        "SELECT data FROM texts WHERE id BETWEEN ? AND ? ORDER BY id",
+        (first, first + (1 << _BLOCK_BITS) - 1),
+    ).fetchall()
+    return b"".join(_decompress(bytes(r[0])) for r in rows) if rows else None
+
+
 def stored_bytes(db: sqlite3.Connection) -> int:
     """Compressed bytes held (payload only; ``dbstat`` gives the pages where available)."""
     row = db.execute("SELECT sum(length(data)) FROM texts").fetchone()

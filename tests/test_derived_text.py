@@ -100,6 +100,10 @@ def test_query_reads_stored_text_with_every_extractor_raising(
             assert str(root / name) in {h["path"] for h in found.json_lines()}, (mode, query)
     lexical = sleuth("search", "pumpkins", "--mode", "lexical", "--json")
     assert "Pick the pumpkins once the stems" in lexical.json_lines()[0]["snippet"]
+    # sleuth similar on an indexed, unchanged PDF reads its stored text, and so do its hits.
+    similar = sleuth("similar", str(root / "floats.pdf"), "--json", "--include-self", "-k", "2")
+    assert similar.code == 0, similar.err
+    assert similar.json_lines()[0]["path"] == str(root / "floats.pdf")
     # No extractor module was even imported by the query path.
     assert not {m for m in set(sys.modules) - before if m.startswith(("pypdf", "sleuth.extr"))}
 
