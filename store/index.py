@@ -30,7 +30,7 @@ from sleuth.store.manifest import (
     write_manifest,
 )
 from sleuth.store.records import ChunkRecord, FileRecord
-from sleuth.store.texts import put_text
+from sleuth.store.texts import put_text, text_problems
 from sleuth.store.vectors import CodeArray, FloatArray, Graph, code_size, encode, vectors_file
 
 
@@ -257,6 +257,7 @@ def check_consistency(index: Index) -> list[str]:
     size = code_size(index.manifest.storage, index.manifest.model.dims)
     if bad := sum(1 for c in codes if len(c) != size):
         problems.append(f"{bad} chunks have a code of the wrong size")
+    problems += text_problems(index.catalog.db)
     if index.graph_active:
         graph_ids = {int(k) for k in index.load_graph(view=True).stored_keys()}
         catalog_ids = set(ids)

@@ -128,7 +128,20 @@ def read_all(db: sqlite3.Connection, file_id: int) -> bytes | None:
     return b"".join(_decompress(bytes(r[0])) for r in rows) if rows else None
 
 
-def stored_bytes(db: sqlite3.Connection) -> int:
-    """Compressed bytes held (payload only; ``dbstat`` gives the pages where available)."""
-    row = db.execute("SELECT sum(length(data)) FROM texts").fetchone()
-    return int(row[0] or 0)
+def text_problems(db: sqlite3.Connection) -> list[str]:
+    """Derived files whose chunks have no stored text, and stored text with no file."""
+    problems: list[str] = []
+    missing = db.execute(
+        "SELECT count(*) FROM files f WHERE f.verbatim=0 AND f.chunk_count>0 AND NOT EXISTS "
+        f"(SELECT 1 FROM texts t WHERE t.id BETWEEN f.id << {_BLOCK_BITS} "
+        f"AND (f.id << {_BLOCK_BITS}) + {(1 << _BLOCK_BITS) - 1})"
+    ).fetchone()[0]
+    if missing:
+        problems.append(f"{missing} derived files have no stored text")
+    orphans = db.execute(
+        f"SELECT count(DISTINCT id >> {_BLOCK_BITS}) FROM texts "
+        f"WHERE id >> {_BLOCK_BITS} NOT IN (SELECT id FROM files)"
+    ).fetchone()[0]
+    if orphans:
+        problems.append(f"stored text of {orphans} files that are not indexed")
+    return problems

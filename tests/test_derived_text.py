@@ -167,6 +167,16 @@ def test_compaction_and_status_use_the_store(
     assert foot["total"] == sum(v for k, v in foot.items() if k != "total")
     human = sleuth("status")
     assert ", text " in human.out
+    assert sleuth("status", "--check").code == 0
+    db = sqlite3.connect(directory / CATALOG_FILE)
+    with db:
+        db.execute("DELETE FROM texts WHERE id = (SELECT min(id) FROM texts)")
+        db.execute("INSERT INTO texts(id, data) VALUES(?, x'01')", (999 << 20,))
+    db.close()
+    broken = sleuth("status", "--check")
+    assert broken.code == 2
+    assert "inconsistent index: 1 derived files have no stored text" in broken.err
+    assert "inconsistent index: stored text of 1 files that are not indexed" in broken.err
 
 
 def test_an_index_from_schema_4_asks_for_a_rebuild(tmp_path: Path) -> None:
