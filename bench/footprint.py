@@ -29,7 +29,7 @@ from bench.prepare import Prepared, prepare
 from sleuth.store.cache import CACHE_FILE, VectorCache, cache_bound
 from sleuth.store.manifest import read_manifest
 
-PARTS = ("catalog", "lexical", "vectors", "cache", "other")
+PARTS = ("catalog", "lexical", "text", "vectors", "cache", "other")
 
 
 def cache_at_bound(prep: Prepared) -> Json:

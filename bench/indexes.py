@@ -117,7 +117,7 @@ def exact_vectors(directory: Path, embedder: RecordingEmbedder) -> Exact:
     """Re-read each chunk's text from its source, exactly as recomputation does, and embed it."""
     with Index.open(directory) as index:
         chunks = list(index.catalog.iter_chunks())
-    texts = read_texts(chunks)
+        texts = read_texts(index.catalog, chunks)
     stale = [c.id for c in chunks if texts[c.id].text is None]
     if stale:
         raise SystemExit(f"{len(stale)} chunks of {directory.name} are stale; rebuild the index")

@@ -25,6 +25,8 @@ SECTIONS: dict[str, str] = {
     "recall": "bench.recall",
     "quality": "bench.quality",
     "frontier": "bench.frontier",
+    "pdf_engines": "bench.pdf_engines",
+    "derived": "bench.derived",
 }
 # Timing sections come first, while the machine is as quiet as this run makes it.
 

@@ -16,6 +16,7 @@ from sleuth.extractors.base import Document
 from sleuth.extractors.registry import extract
 from sleuth.indexer.chunking import Chunker
 from sleuth.indexer.search import Searcher, SearchOptions
+from sleuth.indexer.source import stored_text
 
 
 def parse_lines(text: str) -> tuple[int, int]:
@@ -26,6 +27,11 @@ def parse_lines(text: str) -> tuple[int, int]:
     if first < 1 or last < first:
         raise UsageProblem(f"--lines range is empty: {text!r}")
     return first, last
+
+
+def _extracted(path: Path) -> tuple[str, str]:
+    doc = extract(path)
+    return doc.text, doc.kind
 
 
 def similar(
@@ -51,20 +57,26 @@ def similar(
         raise UsageProblem(f"--format must be one of {', '.join(FORMATS)}")
     if not path.is_file():
         raise FileNotFoundError(2, "No such file", str(path))
-    doc = extract(path)
-    text = doc.text
-    if lines:
-        first, last = parse_lines(lines)
-        text = "".join(text.splitlines(keepends=True)[first - 1 : last])
-    if not text.strip():
-        raise UsageProblem(f"nothing to compare: {path} has no text in that range")
     index = open_existing(location(index_name))
+    try:
+        # An indexed PDF (DOCX, ...) that has not changed: its stored text, no extraction.
+        with index.snapshot():
+            found = stored_text(index.catalog, str(path.absolute()))
+        text, kind = found if found is not None else _extracted(path)
+        if lines:
+            first, last = parse_lines(lines)
+            text = "".join(text.splitlines(keepends=True)[first - 1 : last])
+        if not text.strip():
+            raise UsageProblem(f"nothing to compare: {path} has no text in that range")
+    except BaseException:
+        index.close()
+        raise
     embedder = make_embedder(model, threads)
     searcher = Searcher(index, lambda: embedder)
     try:
         # A long file is the mean of its chunks' embeddings: no part of it is cut off.
         chunker = Chunker(embedder.tokenize, embedder.max_tokens, overlap=0)
-        pieces = [c.embed_text for c in chunker.split(Document(text=text, kind=doc.kind))]
+        pieces = [c.embed_text for c in chunker.split(Document(text=text, kind=kind))]
         vectors = embedder.embed(pieces or [text])
         query = vectors.mean(axis=0)
         query = (query / max(float(np.linalg.norm(query)), 1e-12)).astype(np.float32)

@@ -123,7 +123,8 @@ def _panel(
         f"[bold]files[/] {info['files']}  [bold]chunks[/] {info['chunks']}  "
         f"[bold]raw[/] {_mib(raw)}",
         f"[bold]on disk[/] {_mib(foot['total'])} ({ratio}): catalog {_mib(foot['catalog'])}, "
-        f"lexical {_mib(foot['lexical'])}, vectors {_mib(foot['vectors'])}, "
+        f"lexical {_mib(foot['lexical'])}, text {_mib(foot['text'])}, "
+        f"vectors {_mib(foot['vectors'])}, "
         f"cache {_mib(foot['cache'])}",
         "[bold]roots[/] " + ", ".join(str(r) for r in roots),
         f"[bold]stale[/] {len(stale)} file(s) changed since indexing"

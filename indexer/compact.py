@@ -2,8 +2,8 @@
 
 The contentless FTS5 table cannot forget a removed chunk's words (SQLite 3.40 needs the old
 text for that), so queries skip dead rows and BM25's document counts drift. Once the dead rows
-reach a quarter of the live ones, the table is rebuilt from the live chunks' text, re-read
-from the source files as a query would.
+reach a quarter of the live ones, the table is rebuilt from the live chunks' text, read as a
+query would (verbatim files from disk, derived text from the store: no extraction).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def compact_lexical(index: Index) -> int:
     entry until the next index run re-embeds that file.
     """
     catalog = index.catalog
-    texts = read_texts(catalog.iter_chunks())
+    texts = read_texts(catalog, catalog.iter_chunks())
     missing = 0
     with catalog.transaction():
         catalog.reset_lexical()

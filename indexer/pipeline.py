@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from sleuth.extractors.base import ExtractionError
+from sleuth.extractors.pdfium import take_crashes
 from sleuth.extractors.registry import extract
 from sleuth.indexer.chunking import OVERLAP_TOKENS, Chunk, Chunker
 from sleuth.indexer.compact import compact_lexical, needs_compaction
@@ -65,6 +66,7 @@ class Summary:
     bytes_indexed: int = 0
     seconds: float = 0.0
     embed_seconds: float = 0.0
+    pdf_engine_crashes: int = 0  # PDFs whose native engine died or hung (read by pypdf instead)
     skipped: Counter[str] = field(default_factory=Counter)
 
     def as_dict(self) -> dict[str, object]:
@@ -82,6 +84,7 @@ class Summary:
             "skipped": dict(sorted(self.skipped.items())),
             "seconds": round(self.seconds, 3),
             "embed_seconds": round(self.embed_seconds, 3),
+            "pdf_engine_crashes": self.pdf_engine_crashes,
         }
 
 
@@ -249,7 +252,7 @@ def prepare_batches(
             _share(pending, shared, summary)
         texts = [
             c.embed_text
-            for _, chunks, reused in pending
+            for _, chunks, reused, _ in pending
             for i, c in enumerate(chunks)
             if i not in reused
         ]
@@ -270,14 +273,14 @@ def prepare_batches(
             vectors = np.concatenate(parts, axis=0)[[position[text] for text in texts]]
         batch = Batch()
         offset = 0
-        for record, chunks, reused in pending:
+        for record, chunks, reused, derived in pending:
             records = [_record(i, c) for i, c in enumerate(chunks)]
             fresh = len(chunks) - len(reused)
             mine = vectors[offset : offset + fresh]
             offset += fresh
             summary.chunks_reused += len(reused)
             texts = [c.embed_text for c in chunks]
-            upsert = Upsert(record, records, texts, mine, reused)
+            upsert = Upsert(record, records, texts, mine, reused, derived)
             batch.upserts.append(upsert)
             if shared is not None:
                 shared.remember(chunks, upsert.codes(shared.coder))
@@ -290,13 +293,16 @@ def prepare_batches(
         try:
             doc = extract(item.path)
         except ExtractionError as exc:
+            _note_engine_crashes(summary, reporter)
             note_skip(summary, reporter, item.path, extraction_reason(exc), str(exc))
             done += 1
             continue
+        _note_engine_crashes(summary, reporter)
         chunks = chunker.split(doc, label=item.path.name)
         record = _file_record(item, cand, doc.kind, doc.verbatim, doc.title)
         reused = reusable(str(item.path), chunks)
-        pending.append((record, chunks, reused))
+        # Derived text is kept so that queries never extract (see indexer.source).
+        pending.append((record, chunks, reused, None if doc.verbatim else doc.text))
         pending_chunks += len(chunks) - len(reused)
         summary.bytes_indexed += item.size
         done += 1
@@ -308,14 +314,15 @@ def prepare_batches(
         yield embed_pending()
 
 
-Pending = list[tuple[FileRecord, list[Chunk], dict[int, bytes]]]
+# (file, chunks, reused codes, derived text to store: None for a verbatim file)
+Pending = list[tuple[FileRecord, list[Chunk], dict[int, bytes], str | None]]
 
 
 def _share(pending: Pending, shared: SharedCodes, summary: Summary) -> None:
     """Mark the chunks of ``pending`` whose model input is already embedded as reused."""
     todo = [
         (p, i)
-        for p, (_, chunks, reused) in enumerate(pending)
+        for p, (_, chunks, reused, _) in enumerate(pending)
         for i in range(len(chunks))
         if i not in reused
     ]
@@ -324,6 +331,12 @@ def _share(pending: Pending, shared: SharedCodes, summary: Summary) -> None:
         p, i = todo[n]
         pending[p][2][i] = code
     summary.chunks_shared += len(found)
+
+
+def _note_engine_crashes(summary: Summary, reporter: Reporter) -> None:
+    for crash in take_crashes():
+        summary.pdf_engine_crashes += 1
+        reporter.on_warning(f"PDF engine failed on {crash}; read with pypdf instead")
 
 
 def count_commit(summary: Summary, batch: Batch, result: CommitResult) -> None:

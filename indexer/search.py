@@ -161,7 +161,7 @@ class Searcher:
         picked = self._candidates(qvec, want, options.chunk_filter)
         result.timings.ann = time.perf_counter() - t0
         t0 = time.perf_counter()
-        texts = read_texts(c for c, _ in picked)
+        texts = read_texts(self.index.catalog, (c for c, _ in picked))
         live = [Candidate(c, text, s) for c, s in picked if (text := texts[c.id].text) is not None]
         result.stale += len(picked) - len(live)
         if compact:
@@ -230,7 +230,7 @@ class Searcher:
                 break
             ask *= 4
         picked = picked[:depth]
-        texts = read_texts(c for c, _ in picked)
+        texts = read_texts(self.index.catalog, (c for c, _ in picked))
         out = [_Scored(c, texts[c.id].text or "", s) for c, s in picked if not texts[c.id].stale]
         result.stale += len(picked) - len(out)
         result.timings.lexical = time.perf_counter() - t0

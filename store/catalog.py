@@ -24,11 +24,14 @@ from sleuth.store.errors import StoreError
 from sleuth.store.lexical import LexicalMixin
 from sleuth.store.paths import private_file
 from sleuth.store.records import ChunkRecord, FileRecord, StoredChunk
+from sleuth.store.texts import SCHEMA as _TEXTS_SCHEMA
+from sleuth.store.texts import remove_text_of
 
 CATALOG_FILE = "catalog.sqlite3"
-_SCHEMA_VERSION = 4
+_SCHEMA_VERSION = 5
 
-_SCHEMA = """
+_SCHEMA = (
+    """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
     id INTEGER PRIMARY KEY,
@@ -62,6 +65,8 @@ CREATE VIRTUAL TABLE IF NOT EXISTS lexical USING fts5(
     tokenize='porter unicode61 remove_diacritics 2'
 );
 """
+    + _TEXTS_SCHEMA
+)
 
 _FILE_COLS = "f.path, f.root, f.kind, f.size, f.mtime_ns, f.sha256, f.verbatim, f.title"
 _CHUNK_COLS = (
@@ -117,19 +122,28 @@ class Catalog(LexicalMixin):
                 self.db.execute("PRAGMA auto_vacuum=INCREMENTAL")
                 self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
-            if not readonly:
+            if readonly:
+                self._check_version(self._version())
+            else:
                 self._migrate()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"catalog {path} is unreadable: {exc}") from exc
 
-    def _migrate(self) -> None:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+    def _version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    @staticmethod
+    def _check_version(version: int) -> None:
         if version > _SCHEMA_VERSION:
             raise StoreError(f"catalog schema {version} is newer than this sleuth understands")
         if 0 < version < _SCHEMA_VERSION:
             raise StoreError(
                 f"catalog schema {version} is from an older sleuth; delete the index and rebuild"
             )
+
+    def _migrate(self) -> None:
+        version = self._version()
+        self._check_version(version)
         if version < _SCHEMA_VERSION:
             # executescript commits on its own, so the script carries its own transaction.
             self.db.executescript(
@@ -195,6 +209,10 @@ class Catalog(LexicalMixin):
         found = row.fetchone()
         return _file(found) if found else None
 
+    def file_id(self, path: str) -> int | None:
+        row = self.db.execute("SELECT id FROM files WHERE path=?", (path,)).fetchone()
+        return int(row[0]) if row else None
+
     def upsert_file(self, record: FileRecord) -> int:
         """Insert or replace the file row; its old chunks must already be removed."""
         cur = self.db.execute(
@@ -248,6 +266,8 @@ class Catalog(LexicalMixin):
         return list(self._chunk_range(path))
 
     def remove_chunks_of(self, path: str) -> list[int]:
+        """Delete a file's chunks and the derived text they point into."""
+        remove_text_of(self.db, path)
         ids = self._chunk_range(path)
         if ids:
             self.db.execute("DELETE FROM chunks WHERE id BETWEEN ? AND ?", (ids[0], ids[-1]))

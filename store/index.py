@@ -31,6 +31,7 @@ from sleuth.store.manifest import (
 )
 from sleuth.store.paths import is_loose, make_private_dir, tighten
 from sleuth.store.records import ChunkRecord, FileRecord
+from sleuth.store.texts import put_text, text_problems
 from sleuth.store.vectors import CodeArray, Coder, FloatArray, Graph, coder_for, vectors_file
 
 
@@ -55,13 +56,16 @@ def index_exists(directory: Path) -> bool:
 @dataclass(slots=True)
 class Upsert:
     """A file's new chunks. ``vectors`` has a row for each chunk not in ``reused``, in order;
-    ``reused`` maps a chunk's position to the code it already had (same text, same context)."""
+    ``reused`` maps a chunk's position to the code it already had (same text, same context).
+    ``text`` is stored (compressed, see ``store.texts``) in the same transaction as the chunks."""
 
     file: FileRecord
     chunks: Sequence[ChunkRecord]
     texts: Sequence[str]
     vectors: FloatArray
     reused: dict[int, bytes] = field(default_factory=dict)
+    # The extracted text the chunks point into, for a file that is not read verbatim.
+    text: str | None = None
 
     def codes(self, coder: Coder) -> list[bytes]:
         fresh = iter(coder.encode(self.vectors)) if len(self.vectors) else iter(())
@@ -222,6 +226,8 @@ class Writer:
                 for upsert in batch.upserts:
                     removed += catalog.remove_chunks_of(upsert.file.path)
                     file_id = catalog.upsert_file(upsert.file)
+                    if upsert.text is not None:
+                        put_text(catalog.db, file_id, upsert.text)
                     rows = upsert.codes(index.coder)
                     added_keys += catalog.add_chunks(file_id, upsert.chunks, upsert.texts, rows)
                     if rows:
@@ -271,6 +277,7 @@ def check_consistency(index: Index) -> list[str]:
     size = index.coder.size
     if bad := sum(1 for c in codes if len(c) != size):
         problems.append(f"{bad} chunks have a code of the wrong size")
+    problems += text_problems(index.catalog.db)
     if index.graph_active:
         graph_ids = {int(k) for k in index.load_graph(view=True).stored_keys()}
         catalog_ids = set(ids)

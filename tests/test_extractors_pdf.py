@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+import sys
 from pathlib import Path
 
 import pytest
 from pdfgen import make_pdf
 
+from sleuth.extractors import pdfium
 from sleuth.extractors.base import ExtractionError
 from sleuth.extractors.pdf import PAGE_SEPARATOR, PdfExtractor
 from sleuth.extractors.registry import extract
@@ -108,3 +110,71 @@ def test_pdfgen_output_is_accepted_by_a_strict_reader() -> None:
 def test_pdfgen_needs_a_page() -> None:
     with pytest.raises(ValueError):
         make_pdf([])
+
+
+# -- the PDFium engine and its child process ------------------------------------------------
+
+
+def test_pdfium_reads_first_and_pypdf_agrees_on_simple_text(tmp_path: Path) -> None:
+    path = tmp_path / "two.pdf"
+    path.write_bytes(make_pdf(["First page words", "Second page words"], title="Two"))
+    found = pdfium.extract_pages(path)
+    assert found is not None
+    assert [p.strip() for p in found.pages] == ["First page words", "Second page words"]
+    doc = PdfExtractor().extract(path)
+    assert doc.text == PdfExtractor().extract_pypdf(path.read_bytes()).text
+    assert doc.title == "Two"
+    assert [s.page for s in doc.sections] == [1, 2]
+
+
+def test_pdfium_hyphen_marks_and_line_breaks_are_normalized() -> None:
+    assert pdfium.page_text("docu\x02mentation\r\nnext\rline\x01") == "documentation\nnext\nline "
+
+
+@pytest.mark.parametrize(
+    ("worker", "why"),
+    [
+        ("import ctypes; ctypes.string_at(0)", "died"),  # a real segfault in native code
+        ("import sys; sys.stdin.readline(); sys.stdout.write('{not json\\n')", "garbage"),
+        ("import time; time.sleep(30)", "hung"),
+    ],
+)
+def test_a_crashing_or_hanging_engine_falls_back_to_pypdf(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, worker: str, why: str
+) -> None:
+    path = tmp_path / "one.pdf"
+    path.write_bytes(make_pdf(["Still readable by pypdf"]))
+    pdfium.stop()
+    pdfium.take_crashes()
+    monkeypatch.setattr(pdfium, "WORKER", (sys.executable, "-c", worker))
+    monkeypatch.setattr(pdfium, "TIMEOUT", 1.0)
+    try:
+        assert PdfExtractor().extract(path).text == "Still readable by pypdf"
+        (crash,) = pdfium.take_crashes()
+        assert crash.startswith(f"{path} (") and why in crash
+        assert PdfExtractor().extract(path).text == "Still readable by pypdf"  # and again
+        assert len(pdfium.take_crashes()) == 1
+    finally:
+        pdfium.stop()
+    monkeypatch.undo()
+    assert pdfium.extract_pages(path) is not None  # a fresh, real child starts again
+    assert pdfium.take_crashes() == []
+
+
+def test_debian_faq_page_text_has_spaces_between_words() -> None:
+    faq = Path("/usr/share/doc/debian/FAQ/debian-faq.en.pdf.gz")
+    if not faq.exists():
+        pytest.skip("apt-get install debian-faq")
+    import gzip
+    import re
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "debian-faq.pdf"
+        path.write_bytes(gzip.decompress(faq.read_bytes()))
+        text = PdfExtractor().extract(path).text
+    words = re.findall(r"[A-Za-z]+", text)
+    glued = [w for w in words if len(w) > 25]
+    assert len(words) > 20000
+    assert len(glued) < 0.001 * len(words), glued[:10]
+    assert "It will display the name" in " ".join(text.split())

@@ -300,3 +300,23 @@ def test_query_words_are_not_lowercased_differently_from_the_index(tmp_path: Pat
     result = sleuth("search", "\u13a0x", "--mode", "lexical", "--json")
     assert result.code == 0, result.err
     assert [hit["path"] for hit in result.json_lines()] == [str(notes / "cherokee.txt")]
+
+
+def test_every_hostile_pdf_extracts_or_fails_cleanly_even_over_the_cap(
+    pdf_files: list[Path],
+) -> None:
+    """All 133 PDFs, the multi-megabyte ones too, through PDFium's child and pypdf's fallback."""
+    from sleuth.extractors import pdfium
+
+    pdfium.take_crashes()
+    outcomes: Counter[str] = Counter()
+    for pdf in pdf_files:
+        try:
+            extract(pdf)
+            outcomes["text"] += 1
+        except ExtractionError:
+            outcomes["error"] += 1
+    crashes = pdfium.take_crashes()
+    print(f"\n{dict(outcomes)}; PDF engine crashes (fell back to pypdf): {crashes}")
+    assert sum(outcomes.values()) == len(pdf_files)
+    assert outcomes["text"] > 60
