@@ -10,10 +10,11 @@ Two protocols, both reported:
 * ``30 hits -> 10 files``: 30 chunk hits, the first 10 distinct files (what ``-l`` lists).
   Compact semantic/hybrid then recompute max(C, 30) candidates.
 
-Methods: sleuth lexical (its FTS5 index and BM25), semantic on the compact index (sleuth's
-default C, with recomputation), semantic on the full f16 index, exact brute-force f32 over
-every chunk, hybrid (RRF) on both indexes; and pyfaq's own pure-Python BM25 over whole
-passages.
+Methods: sleuth lexical (its FTS5 index; BM25 order and calibrated-score order), semantic on
+the compact index (sleuth's default C, with recomputation), semantic on the full f16 index,
+exact brute-force f32 over every chunk, hybrid on both indexes (ordered by the calibrated
+score, sleuth's default, and by RRF as before issue 12); and pyfaq's own pure-Python BM25
+over whole passages.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from bench.common import Config, Json, emit, log, table
 from bench.corpora import Labelled, pyfaq_module
 from bench.indexes import open_searcher
 from bench.prepare import Prepared, prepare
-from sleuth.indexer.search import DEFAULT_CANDIDATES, Mode, SearchOptions
+from sleuth.indexer.search import DEFAULT_CANDIDATES, Mode, Order, SearchOptions
 
 K = 10
 PROTOCOLS = {"10 hits": 10, "30 hits -> 10 files": 30}
@@ -64,7 +65,7 @@ def evaluate(labelled: Labelled, ranker: Callable[[str, int], list[str]], depth:
 
 
 def sleuth_ranker(
-    prep: Prepared, storage: str, mode: Mode, stack: ExitStack
+    prep: Prepared, storage: str, mode: Mode, stack: ExitStack, order: Order = "score"
 ) -> Callable[[str, int], list[str]]:
     directory = prep.compact if storage == "compact" else prep.full
     index, searcher = open_searcher(directory, prep.embedder)
@@ -72,7 +73,7 @@ def sleuth_ranker(
     stack.callback(searcher.close)
 
     def rank(query: str, depth: int) -> list[str]:
-        result = searcher.search(query, SearchOptions(limit=depth, mode=mode))
+        result = searcher.search(query, SearchOptions(limit=depth, mode=mode, order=order))
         return [Path(hit.path).name for hit in result.hits]
 
     return rank
@@ -100,11 +101,13 @@ def _run(config: Config, stack: ExitStack) -> Json:
     assert labelled is not None
     default = DEFAULT_CANDIDATES["compact"]
     methods: dict[str, Callable[[str, int], list[str]]] = {
-        "lexical (sleuth BM25)": sleuth_ranker(prep, "compact", "lexical", stack),
+        "lexical (sleuth BM25 order)": sleuth_ranker(prep, "compact", "lexical", stack, "rrf"),
+        "lexical (calibrated score order)": sleuth_ranker(prep, "compact", "lexical", stack),
         f"semantic, compact (C={default})": sleuth_ranker(prep, "compact", "semantic", stack),
         "semantic, full f16": sleuth_ranker(prep, "full", "semantic", stack),
         "semantic, exact f32 brute force": exact_ranker(prep),
-        "hybrid, compact (default)": sleuth_ranker(prep, "compact", "hybrid", stack),
+        "hybrid, compact, RRF order": sleuth_ranker(prep, "compact", "hybrid", stack, "rrf"),
+        "hybrid, compact (default: score order)": sleuth_ranker(prep, "compact", "hybrid", stack),
         "hybrid, full f16": sleuth_ranker(prep, "full", "hybrid", stack),
     }
     figures: Json = {

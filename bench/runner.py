@@ -27,6 +27,7 @@ SECTIONS: dict[str, str] = {
     "frontier": "bench.frontier",
     "pdf_engines": "bench.pdf_engines",
     "derived": "bench.derived",
+    "calibration": "bench.calibrate",
 }
 # Timing sections come first, while the machine is as quiet as this run makes it.
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
+import typer
 from rich.text import Text
 
 from sleuth.cli.env import Env
@@ -18,6 +20,16 @@ from sleuth.indexer.chunking import full_context
 from sleuth.indexer.search import Hit
 
 Format = Literal["human", "plain", "json", "files", "grep"]
+MinScoreOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--min-score",
+        min=0.0,
+        max=1.0,
+        help="Relevance floor: hide hits scoring below it (0 shows everything).",
+        show_default="calibrated",
+    ),
+]
 FORMATS: tuple[Format, ...] = ("human", "plain", "json", "files", "grep")
 
 
@@ -27,6 +39,28 @@ class View:
     context: int = 0
     group: bool = False
     null: bool = False
+    min_score: float = 0.0  # the relevance floor: hits scoring below it are not shown
+
+
+def shown(hits: Sequence[Hit], view: View) -> list[Hit]:
+    """The hits ``view`` shows, in order: those reaching the floor, each file's together
+    with ``group``. Hits arrive in score order, so the floor keeps a prefix."""
+    kept = [h for h in hits if h.score >= view.min_score]
+    if view.group:
+        order: dict[str, list[Hit]] = {}
+        for hit in kept:
+            order.setdefault(hit.path, []).append(hit)
+        kept = [h for group_hits in order.values() for h in group_hits]
+    return kept
+
+
+def nothing_relevant(hits: Sequence[Hit], tag: str | None = None) -> str:
+    """The stderr line for a query whose every hit fell below the floor."""
+    about = "" if tag is None else f" for {json.dumps(tag, ensure_ascii=False)}"
+    if not hits:
+        return f"no results{about}"
+    best = math.floor(max(h.score for h in hits) * 100) / 100  # never shown above the floor
+    return f"no relevant results{about} (best score {best:.2f}; --min-score 0 shows everything)"
 
 
 def display_path(path: str) -> str:
@@ -57,6 +91,7 @@ def hit_record(hit: Hit, query: str, context: int = 0, tag: str | None = None) -
         "chunk_id": hit.chunk.id,
         "mode": hit.mode,
         "similarity": None if hit.similarity is None else round(hit.similarity, 6),
+        "coverage": None if hit.coverage is None else round(hit.coverage, 6),
         "kind": hit.chunk.file.kind,
         "context": full_context(Path(hit.path).name, c.context),
     }
@@ -70,6 +105,20 @@ def location_label(hit: Hit) -> str:
     where = f"{c.line_start}" if c.line_start == c.line_end else f"{c.line_start}-{c.line_end}"
     page = f" (page {c.page})" if c.page is not None else ""
     return f"{display_path(hit.path)}:{where}{page}"
+
+
+def render(env: Env, hits: Sequence[Hit], query: str, view: View, tag: str | None = None) -> int:
+    """Show the hits ``view`` keeps on stdout, or say on stderr that none is relevant.
+
+    Returns how many hits were shown. Depends on its arguments only, so a search answered
+    in another process renders exactly as here.
+    """
+    kept = shown(hits, view)
+    if kept:
+        emit(env, kept, query, view, tag)
+    else:
+        print(nothing_relevant(hits, tag), file=env.stderr)
+    return len(kept)
 
 
 def emit(env: Env, hits: Sequence[Hit], query: str, view: View, tag: str | None = None) -> None:

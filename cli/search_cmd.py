@@ -10,10 +10,10 @@ from sleuth.cli.common import IndexOpt, ModelOpt, ThreadsOpt, location, make_emb
 from sleuth.cli.env import Env
 from sleuth.cli.exitcodes import ExitCode, UsageProblem
 from sleuth.cli.filters import build_filter
-from sleuth.cli.output import FORMATS, View, emit
+from sleuth.cli.output import FORMATS, MinScoreOpt, View, render
+from sleuth.indexer.calibration import default_min_score
 from sleuth.indexer.search import (
     MODES,
-    Hit,
     Searcher,
     SearchOptions,
     SearchResult,
@@ -36,9 +36,7 @@ def search(
     fmt: Annotated[
         str | None, typer.Option("--format", help="human, plain, json, files or grep.")
     ] = None,
-    min_score: Annotated[
-        float | None, typer.Option("--min-score", help="Drop hits scoring below this.")
-    ] = None,
+    min_score: MinScoreOpt = None,
     context: Annotated[
         int, typer.Option("--context", "-C", min=0, help="Extra lines around snippets.")
     ] = 0,
@@ -98,21 +96,33 @@ def search(
     options = SearchOptions(
         limit=limit, mode=mode, candidates=candidates, chunk_filter=chunk_filter
     )
-    view = View(format=chosen, context=context, group=group, null=null)
+    floor = default_min_score() if min_score is None else min_score
+    view = View(format=chosen, context=context, group=group, null=null, min_score=floor)
     index = open_existing(location(index_name))
     searcher = Searcher(index, lambda: make_embedder(model, threads))
     found = 0
     try:
         for q in queries:
             result = searcher.search(q, options)
-            hits = _finish(result, min_score, group)
-            found += len(hits)
-            emit(env, hits, q, view, tag=q if batch else None)
-            _report(env, result, explain)
+            found += render_result(env, view, q, result, batch=batch, explain=explain)
     finally:
         searcher.close()
         index.close()
-    raise typer.Exit(ExitCode.OK if found else ExitCode.NO_RESULTS)
+    raise typer.Exit(exit_code(found))
+
+
+def render_result(
+    env: Env, view: View, query: str, result: SearchResult, *, batch: bool, explain: bool
+) -> int:
+    """Everything one query prints (hits on stdout; notices, timings on stderr); returns the
+    number of hits shown. ``--batch`` exits 1 only when no query showed any hit."""
+    shown = render(env, result.hits, query, view, tag=query if batch else None)
+    _report(env, result, explain)
+    return shown
+
+
+def exit_code(shown: int) -> ExitCode:
+    return ExitCode.OK if shown else ExitCode.NO_RESULTS
 
 
 def _queries(env: Env, query: str, batch: bool) -> list[str]:
@@ -124,18 +134,6 @@ def _queries(env: Env, query: str, batch: bool) -> list[str]:
     if not queries or not all(queries):
         raise UsageProblem("the query is empty")
     return queries
-
-
-def _finish(result: SearchResult, min_score: float | None, group: bool) -> list[Hit]:
-    hits = result.hits
-    if min_score is not None:
-        hits = [h for h in hits if h.score >= min_score]
-    if group:
-        order: dict[str, list[Hit]] = {}
-        for hit in hits:
-            order.setdefault(hit.path, []).append(hit)
-        hits = [h for group_hits in order.values() for h in group_hits]
-    return hits
 
 
 def _report(env: Env, result: SearchResult, explain: bool) -> None:

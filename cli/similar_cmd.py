@@ -11,9 +11,10 @@ import typer
 from sleuth.cli.common import IndexOpt, ModelOpt, ThreadsOpt, location, make_embedder, open_existing
 from sleuth.cli.env import Env
 from sleuth.cli.exitcodes import ExitCode, UsageProblem
-from sleuth.cli.output import FORMATS, View, emit
+from sleuth.cli.output import FORMATS, MinScoreOpt, View, render
 from sleuth.extractors.base import Document
 from sleuth.extractors.registry import extract
+from sleuth.indexer.calibration import default_min_score
 from sleuth.indexer.chunking import Chunker
 from sleuth.indexer.search import Searcher, SearchOptions
 from sleuth.indexer.source import stored_text
@@ -45,6 +46,7 @@ def similar(
     include_self: Annotated[
         bool, typer.Option("--include-self", help="Keep FILE's own chunks.")
     ] = False,
+    min_score: MinScoreOpt = None,
     index_name: IndexOpt = None,
     model: ModelOpt = None,
     threads: ThreadsOpt = None,
@@ -89,6 +91,7 @@ def similar(
     finally:
         searcher.close()
         index.close()
-    view = View(format=chosen, null=null)
-    emit(env, result.hits, text[:2000], view)
-    raise typer.Exit(ExitCode.OK if result.hits else ExitCode.NO_RESULTS)
+    floor = default_min_score() if min_score is None else min_score
+    view = View(format=chosen, null=null, min_score=floor)
+    shown = render(env, result.hits, text[:2000], view)
+    raise typer.Exit(ExitCode.OK if shown else ExitCode.NO_RESULTS)

@@ -1,9 +1,18 @@
 """Answering a query: dense candidates over codes, exact re-scoring by recomputation,
-BM25 from the lexical index, and Reciprocal Rank Fusion of the two.
+BM25 from the lexical index, and a calibrated score that ranks and reports them.
 
 Compact and minimal indexes hold only codes, so the dense side proposes candidates by their
 code score and then re-embeds the best ``candidates`` of them from their source text (cached)
 to order them by exact cosine. Full indexes score by their stored f16 vectors directly.
+
+Every hit's ``score`` is the calibrated probability of relevance of
+:mod:`sleuth.indexer.calibration` (cosine and lexical coverage), and hits are shown in score
+order, so the number a person reads never rises down the list and the floor keeps a prefix.
+Hybrid candidates are the dense list plus the best BM25 chunks the dense side missed, whose
+cosine is computed too, so every hybrid hit is scored on the same evidence. The hybrid
+curve's blend of cosine and coverage was chosen for ranking (bench/calibrate.py): on
+pyfaq-quick it ranks at nDCG@10 0.889, against 0.893 for the RRF order kept as
+``order="rrf"`` (scores then capped by those above) and 0.886 for dense alone.
 """
 
 from __future__ import annotations
@@ -14,6 +23,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+import numpy as np
+
+from sleuth.indexer.calibration import Calibration, calibration_for
+from sleuth.indexer.chunking import chunk_input
 from sleuth.indexer.embedder import Embedder
 from sleuth.indexer.recompute import Candidate, rescore
 from sleuth.indexer.source import read_texts
@@ -26,6 +39,7 @@ from sleuth.store.vectors import FloatArray
 
 Mode = Literal["hybrid", "semantic", "lexical"]
 MODES: tuple[Mode, ...] = ("hybrid", "semantic", "lexical")
+Order = Literal["score", "rrf"]
 ChunkFilter = Callable[[StoredChunk], bool]
 # At most this many chunks are re-embedded per query (usually fewer: see indexer.recompute);
 # each costs ~0.06-0.1 s on 2 cores. Chosen by recall@10 against exact search on corpus S
@@ -44,6 +58,9 @@ class SearchOptions:
     # Tuned on pyfaq (see the README): plain RRF (k=60, equal weights) scored below dense.
     rrf_k: int = 10
     lexical_weight: float = 0.2  # RRF weight of the BM25 list (the dense list weighs 1)
+    # "score": by the calibrated score; "rrf": Reciprocal Rank Fusion order in hybrid, BM25
+    # order in lexical mode, scores then clipped to never rise down the list (bench/quality).
+    order: Order = "score"
     chunk_filter: ChunkFilter | None = None
 
 
@@ -51,9 +68,10 @@ class SearchOptions:
 class Hit:
     chunk: StoredChunk
     text: str
-    score: float
-    similarity: float | None
+    score: float  # calibrated probability of relevance, 0..1
+    similarity: float | None  # exact cosine; None for lexical mode
     mode: Mode
+    coverage: float | None = None  # idf-weighted share of the query's terms; None: not looked up
 
     @property
     def path(self) -> str:
@@ -82,7 +100,7 @@ class SearchResult:
 class _Scored:
     chunk: StoredChunk
     text: str
-    score: float
+    score: float  # cosine (dense) or BM25 (lexical)
 
 
 def lexical_terms(query: str) -> list[str]:
@@ -108,6 +126,7 @@ class Searcher:
         manifest = index.manifest
         bound = cache_bound(index.catalog.counts()[1])
         self.cache = VectorCache(index.directory, manifest.model.dims, bound)
+        self.calibration: Calibration = calibration_for(manifest.model.sha256)
 
     @property
     def embedder(self) -> Embedder:
@@ -127,29 +146,91 @@ class Searcher:
 
     def _run(self, query: str, vector: FloatArray | None, options: SearchOptions) -> SearchResult:
         result = SearchResult(hits=[])
+        dense: list[_Scored] = []
+        lexical: list[_Scored] = []
+        coverage: dict[int, float] = {}
         with self.index.snapshot():
             self._dense_index = DenseIndex(self.index)
-            dense: list[_Scored] = []
-            lexical: list[_Scored] = []
+            qvec: FloatArray | None = None
             if options.mode in ("hybrid", "semantic"):
-                dense = self._dense(query, vector, options, result)
+                qvec, dense = self._dense(query, vector, options, result)
             if options.mode in ("hybrid", "lexical"):
-                lexical = self._lexical(query, options, result)
+                also = [s.chunk.id for s in dense]
+                lexical, coverage = self._lexical(query, also, options, result)
+            similarity = {s.chunk.id: s.score for s in dense}
+            if options.mode == "hybrid" and qvec is not None:
+                # The best BM25 chunks the dense side missed get their cosine too, so that
+                # every hybrid candidate is scored on the same evidence.
+                missed = [s for s in lexical if s.chunk.id not in similarity][: options.limit]
+                similarity.update(self._cosines(qvec, missed, result))
         t0 = time.perf_counter()
         if options.mode == "semantic":
-            result.hits = [Hit(s.chunk, s.text, s.score, s.score, "semantic") for s in dense]
+            result.hits = [self._hit(s, "semantic", s.score, None) for s in dense]
         elif options.mode == "lexical":
-            result.hits = [Hit(s.chunk, s.text, s.score, None, "lexical") for s in lexical]
+            result.hits = self._lexical_hits(lexical, coverage, options.order)
         else:
-            result.hits = _fuse(dense, lexical, options.rrf_k, options.lexical_weight)
+            result.hits = self._hybrid_hits(dense, lexical, similarity, coverage, options)
         result.hits = result.hits[: options.limit]
         result.timings.fuse = time.perf_counter() - t0
         return result
 
+    def _hit(
+        self, item: _Scored, mode: Mode, similarity: float | None, coverage: float | None
+    ) -> Hit:
+        score = self.calibration.score(mode, similarity, coverage)
+        return Hit(item.chunk, item.text, score, similarity, mode, coverage)
+
+    def _lexical_hits(
+        self, lexical: list[_Scored], coverage: dict[int, float], order: Order
+    ) -> list[Hit]:
+        hits = [self._hit(s, "lexical", None, coverage.get(s.chunk.id, 0.0)) for s in lexical]
+        if order == "rrf":
+            return _non_increasing(hits)
+        # Stable: BM25 order breaks ties of coverage (every chunk holding all the terms).
+        return sorted(hits, key=lambda h: -h.score)
+
+    def _hybrid_hits(
+        self,
+        dense: list[_Scored],
+        lexical: list[_Scored],
+        similarity: dict[int, float],
+        coverage: dict[int, float],
+        options: SearchOptions,
+    ) -> list[Hit]:
+        fused = _fuse(dense, lexical, options.rrf_k, options.lexical_weight)
+        found = {s.chunk.id: s for s in [*lexical, *dense]}
+        hits = [
+            self._hit(found[i], "hybrid", similarity[i], coverage.get(i, 0.0))
+            for i in fused
+            if i in similarity
+        ]
+        if options.order == "rrf":
+            return _non_increasing(hits)
+        return sorted(hits, key=lambda h: -h.score)  # stable: RRF breaks ties
+
+    def _cosines(
+        self, qvec: FloatArray, items: list[_Scored], result: SearchResult
+    ) -> dict[int, float]:
+        """Exact cosines of ``items``, from the recompute cache or by embedding them."""
+        if not items:
+            return {}
+        t0 = time.perf_counter()
+        vectors = self.cache.get((s.chunk.id, s.chunk.chunk.text_hash) for s in items)
+        missing = [s for s in items if s.chunk.id not in vectors]
+        if missing:
+            fresh = self._embed_as_cached([chunk_input(s.chunk, s.text) for s in missing])
+            pairs = list(zip(missing, fresh, strict=True))
+            self.cache.put((s.chunk.id, s.chunk.chunk.text_hash, v) for s, v in pairs)
+            vectors.update((s.chunk.id, v) for s, v in pairs)
+        result.timings.recomputed += len(missing)
+        result.timings.cached += len(items) - len(missing)
+        result.timings.recompute += time.perf_counter() - t0
+        return {i: float(np.dot(qvec, v)) for i, v in vectors.items()}
+
     # -- dense ---------------------------------------------------------------------------
     def _dense(
         self, query: str, vector: FloatArray | None, options: SearchOptions, result: SearchResult
-    ) -> list[_Scored]:
+    ) -> tuple[FloatArray, list[_Scored]]:
         t0 = time.perf_counter()
         qvec = vector if vector is not None else self._query_vector(query)
         result.timings.embed_query = time.perf_counter() - t0
@@ -165,8 +246,7 @@ class Searcher:
         live = [Candidate(c, text, s) for c, s in picked if (text := texts[c.id].text) is not None]
         result.stale += len(picked) - len(live)
         if compact:
-            # Not ``self.embedder.embed``: the model loads only if a candidate is uncached.
-            done = rescore(qvec, live, options.limit, lambda t: self.embedder.embed(t), self.cache)
+            done = rescore(qvec, live, options.limit, self._embed_as_cached, self.cache)
             scored = [
                 _Scored(c.chunk, c.text, done.scores[c.chunk.id])
                 for c in live
@@ -178,7 +258,16 @@ class Searcher:
             scored = [_Scored(c.chunk, c.text, c.estimate) for c in live]
         result.timings.recompute = time.perf_counter() - t0
         scored.sort(key=lambda s: -s.score)
-        return scored
+        return qvec, scored
+
+    def _embed_as_cached(self, texts: list[str]) -> FloatArray:
+        """Fresh embeddings at the recompute cache's f16 precision, so that a hit scores
+        exactly the same whether its vector was just computed or read from the cache.
+
+        Not ``self.embedder.embed`` up front: the model loads only if a candidate is uncached.
+        """
+        vectors: FloatArray = self.embedder.embed(texts).astype(np.float16).astype(np.float32)
+        return vectors
 
     def _query_vector(self, query: str) -> FloatArray:
         cached = self.cache.get_query(query)
@@ -212,16 +301,20 @@ class Searcher:
             ask *= 4
 
     # -- lexical -------------------------------------------------------------------------
-    def _lexical(self, query: str, options: SearchOptions, result: SearchResult) -> list[_Scored]:
+    def _lexical(
+        self, query: str, also: list[int], options: SearchOptions, result: SearchResult
+    ) -> tuple[list[_Scored], dict[int, float]]:
+        """BM25's best chunks, and the coverage of the query by them and by ``also``."""
         t0 = time.perf_counter()
         terms = lexical_terms(query)
         if not terms:
-            return []
+            return [], {}
         depth = max(options.lexical_depth, options.limit)
         keep = options.chunk_filter
         ask = depth if keep is None else depth * 4
         while True:
-            found = self.index.catalog.lexical_search(terms, ask)
+            match = self.index.catalog.lexical_match(terms, ask, also)
+            found = match.hits
             rows = self.index.catalog.chunks(i for i, _ in found)
             picked = [
                 (rows[i], s) for i, s in found if i in rows and (keep is None or keep(rows[i]))
@@ -234,24 +327,24 @@ class Searcher:
         out = [_Scored(c, texts[c.id].text or "", s) for c, s in picked if not texts[c.id].stale]
         result.stale += len(picked) - len(out)
         result.timings.lexical = time.perf_counter() - t0
-        return out
+        return out, match.coverage
 
 
-def _fuse(dense: Iterable[_Scored], lexical: Iterable[_Scored], k: int, weight: float) -> list[Hit]:
-    """Weighted Reciprocal Rank Fusion, scaled so 1.0 means first in both lists."""
+def _non_increasing(hits: list[Hit]) -> list[Hit]:
+    """Scores clipped to never rise down the list, so a kept order still reads consistently."""
+    out: list[Hit] = []
+    ceiling = 1.0
+    for hit in hits:
+        ceiling = min(ceiling, hit.score)
+        out.append(replace(hit, score=ceiling))
+    return out
+
+
+def _fuse(dense: Iterable[_Scored], lexical: Iterable[_Scored], k: int, weight: float) -> list[int]:
+    """Chunk ids by weighted Reciprocal Rank Fusion, best first."""
     fused: dict[int, float] = {}
-    similarity: dict[int, float] = {}
-    found: dict[int, _Scored] = {}
     for rank, item in enumerate(dense, 1):
         fused[item.chunk.id] = fused.get(item.chunk.id, 0.0) + 1.0 / (k + rank)
-        similarity[item.chunk.id] = item.score
-        found[item.chunk.id] = item
     for rank, item in enumerate(lexical, 1):
         fused[item.chunk.id] = fused.get(item.chunk.id, 0.0) + weight / (k + rank)
-        found.setdefault(item.chunk.id, item)
-    best = (1.0 + weight) / (k + 1)
-    order = sorted(fused, key=lambda i: -fused[i])
-    return [
-        Hit(found[i].chunk, found[i].text, fused[i] / best, similarity.get(i), "hybrid")
-        for i in order
-    ]
+    return sorted(fused, key=lambda i: -fused[i])

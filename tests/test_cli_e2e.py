@@ -69,7 +69,7 @@ def test_no_results_exits_1_with_empty_stdout(sample: Path) -> None:
 
 def test_plain_output_when_not_a_terminal(sample: Path) -> None:
     _index(sample)
-    result = sleuth("search", "budget over plan", "-k", "2")
+    result = sleuth("search", "budget over plan", "-k", "2", "--min-score", "0")
     assert result.code == 0
     lines = result.out.splitlines()
     assert len(lines) == 2
@@ -250,3 +250,28 @@ def test_storage_mode_is_fixed_at_creation(sample: Path) -> None:
     result = sleuth("index", str(sample), "--storage", "full")
     assert result.code == 2
     assert "uses compact storage" in result.err
+
+
+def test_nonsense_exits_1_and_real_questions_answer(sample: Path) -> None:
+    """The issue's demo: off-topic queries are not dressed up as matches."""
+    _index(sample)
+    for query in (
+        "quantum chromodynamics lattice gauge",
+        "football transfer window rumours",
+        "how to knit a scarf",
+        "the capital of mongolia",
+    ):
+        result = sleuth("search", query)
+        assert (result.code, result.out) == (1, ""), (query, result.out)
+        assert result.err.startswith("no relevant results (best score 0.")
+    answers = {
+        "how do I reset a forgotten password": "account-recovery.md",
+        "bake bread with wild yeast starter": "sourdough.txt",
+        "retry a failing network call": "retry.py",
+        "hotel allowance when travelling": "travel-policy.pdf",
+    }
+    for query, expected in answers.items():
+        for mode in ("hybrid", "semantic"):
+            result = sleuth("search", query, "--json", "--mode", mode)
+            assert result.code == 0, (query, mode, result.err)
+            assert Path(str(result.json_lines()[0]["path"])).name == expected, (query, mode)

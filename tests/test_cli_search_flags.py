@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -59,11 +60,61 @@ def test_grep_format_lines_are_real_source_lines(corpus: Path) -> None:
 
 
 def test_limit_and_min_score(corpus: Path) -> None:
-    assert len(sleuth("search", "password", "-k", "2", "--json").json_lines()) == 2
-    strict = sleuth("search", "password", "--min-score", "0.99", "--json").json_lines()
-    assert all(float(h["score"]) >= 0.99 for h in strict)
-    none = sleuth("search", "password", "--min-score", "5")
+    assert (
+        len(sleuth("search", "password", "-k", "2", "--json", "--min-score", "0").json_lines()) == 2
+    )
+    strict = sleuth("search", "password", "--min-score", "0.5", "--json").json_lines()
+    assert strict and all(float(h["score"]) >= 0.5 for h in strict)
+    none = sleuth("search", "password", "--min-score", "1")
     assert (none.code, none.out) == (1, "")
+    assert NOTHING.fullmatch(none.err), none.err
+    assert sleuth("search", "password", "--min-score", "5").code == 2
+
+
+NOTHING = re.compile(
+    r"no relevant results \(best score 0\.\d\d; --min-score 0 shows everything\)\n"
+)
+OFF_TOPIC = "football transfer window rumours"
+ALL = ("--min-score", "0")
+
+
+@pytest.mark.parametrize("flags", [(), ("--json",), ("-l",), ("--format", "grep")])
+def test_an_off_topic_query_prints_nothing_and_exits_1(
+    corpus: Path, flags: tuple[str, ...]
+) -> None:
+    result = sleuth("search", OFF_TOPIC, *flags)
+    assert (result.code, result.out) == (1, "")
+    assert NOTHING.fullmatch(result.err), result.err
+    everything = sleuth("search", OFF_TOPIC, *flags, "--min-score", "0")
+    assert everything.code == 0 and everything.out and everything.err == ""
+
+
+def test_scores_agree_with_the_order_and_across_outputs(corpus: Path) -> None:
+    query = "how long is an account locked"
+    for mode in ("hybrid", "semantic", "lexical"):
+        hits = sleuth("search", query, "--json", "--mode", mode, "--min-score", "0").json_lines()
+        scores = [h["score"] for h in hits]
+        assert scores == sorted(scores, reverse=True), mode
+        assert all(0 <= s <= 1 for s in scores)
+        assert all(h["similarity"] is None for h in hits) == (mode == "lexical")
+    single = sleuth("search", query, "--json").json_lines()
+    batch = sleuth("search", "-", "--batch", stdin=f"{query}\n{OFF_TOPIC}\n")
+    assert batch.code == 0
+    assert [(h["chunk_id"], h["score"]) for h in batch.json_lines()] == [
+        (h["chunk_id"], h["score"]) for h in single
+    ]
+    assert batch.err == (
+        f'no relevant results for "{OFF_TOPIC}" (best score '
+        f"{batch.err.split('best score ')[1][:4]}; --min-score 0 shows everything)\n"
+    )
+    files = sleuth("search", query, "-l").out.splitlines()
+    assert files == list(dict.fromkeys(str(Path(h["path"]).relative_to(corpus)) for h in single))
+
+
+def test_batch_exits_1_only_when_no_query_had_a_hit(corpus: Path) -> None:
+    nothing = sleuth("search", "-", "--batch", stdin=f"{OFF_TOPIC}\nhow to knit a scarf\n")
+    assert (nothing.code, nothing.out) == (1, "")
+    assert len(nothing.err.splitlines()) == 2
 
 
 def test_query_from_stdin_and_batch(corpus: Path) -> None:
@@ -80,25 +131,26 @@ def test_query_from_stdin_and_batch(corpus: Path) -> None:
 
 
 def test_glob_type_and_prefix_filters_still_fill_k(corpus: Path) -> None:
-    only_md = sleuth("search", "money", "--glob", "*.md", "--json", "-k", "5").json_lines()
+    # The filters' mechanics, not relevance: the floor is off.
+    only_md = sleuth("search", "money", "--glob", "*.md", "--json", *ALL, "-k", "5").json_lines()
     assert only_md and all(h["path"].endswith(".md") for h in only_md)
-    no_md = sleuth("search", "money", "--glob", "!*.md", "--json").json_lines()
+    no_md = sleuth("search", "money", "--glob", "!*.md", "--json", *ALL).json_lines()
     assert no_md and not any(h["path"].endswith(".md") for h in no_md)
-    code = sleuth("search", "password", "--type", "code", "--json", "-k", "3").json_lines()
+    code = sleuth("search", "password", "--type", "code", "--json", *ALL, "-k", "3").json_lines()
     assert code and {h["kind"] for h in code} == {"code"}
     assert len(code) == 3  # filtered queries over-fetch until k pass (code has ≥ 3 chunks)
-    pdf = sleuth("search", "password", "--type", "pdf", "--json").json_lines()
+    pdf = sleuth("search", "password", "--type", "pdf", "--json", *ALL).json_lines()
     assert {Path(h["path"]).name for h in pdf} == {"travel-policy.pdf"}
     under = sleuth(
-        "search", "anything", "--path-prefix", str(corpus / "recipes"), "--json"
+        "search", "anything", "--path-prefix", str(corpus / "recipes"), "--json", *ALL
     ).json_lines()
     assert {Path(h["path"]).name for h in under} == {"sourdough.txt"}
-    nested = sleuth("search", "csv", "--glob", "code/**/*.py", "--json").json_lines()
+    nested = sleuth("search", "csv", "--glob", "code/**/*.py", "--json", *ALL).json_lines()
     assert nested and all("/code/" in h["path"] for h in nested)
 
 
 def test_time_filters(corpus: Path) -> None:
-    assert sleuth("search", "password", "--changed-within", "3650d").code == 0
+    assert sleuth("search", "password", "--changed-within", "3650d", *ALL).code == 0
     future = sleuth("search", "password", "--since", "2999-01-01")
     assert (future.code, future.out) == (1, "")
     bad = sleuth("search", "password", "--since", "yesterday-ish")
@@ -112,7 +164,8 @@ def test_context_and_group(corpus: Path) -> None:
     wide = sleuth("search", "locked account", "--format", "grep", "-k", "1", "-C", "2")
     assert len(wide.out.splitlines()) > len(plain.out.splitlines())
     grouped = [
-        Path(h["path"]).name for h in sleuth("search", "password", "--group", "--json").json_lines()
+        Path(h["path"]).name
+        for h in sleuth("search", "password", "--group", "--json", *ALL).json_lines()
     ]
     seen: list[str] = []
     for name in grouped:
@@ -122,7 +175,8 @@ def test_context_and_group(corpus: Path) -> None:
 
 
 def test_similar_to_file_and_lines(corpus: Path) -> None:
-    result = sleuth("similar", str(corpus / "notes" / "account-recovery.md"), "--json", "-k", "3")
+    notes = corpus / "notes" / "account-recovery.md"
+    result = sleuth("similar", str(notes), "--json", "-k", "3", *ALL)
     assert result.code == 0
     assert "account-recovery.md" not in _names(result.out)
     part = sleuth(
@@ -138,6 +192,16 @@ def test_similar_to_file_and_lines(corpus: Path) -> None:
     assert _names(part.out) == ["sourdough.txt"]
     bad = sleuth("similar", str(corpus / "recipes" / "sourdough.txt"), "--lines", "9-3")
     assert bad.code == 2
+
+
+def test_similar_honours_the_floor(corpus: Path, tmp_path: Path) -> None:
+    unrelated = tmp_path / "chess.txt"
+    unrelated.write_text("The Sicilian Defence answers 1.e4 with c5; the Najdorf follows.\n")
+    result = sleuth("similar", str(unrelated))
+    assert (result.code, result.out) == (1, "")
+    assert NOTHING.fullmatch(result.err), result.err
+    everything = sleuth("similar", str(unrelated), "--min-score", "0", "--json")
+    assert everything.code == 0 and everything.json_lines()
 
 
 def test_json_output_pipes_into_json_tool(corpus: Path) -> None:
@@ -159,7 +223,8 @@ def test_json_output_pipes_into_json_tool(corpus: Path) -> None:
 
 
 def test_null_separated_paths_feed_xargs(corpus: Path) -> None:
-    pipeline = f"{sys.executable} -m sleuth.cli search password -l -0 | xargs -0 wc -l"
+    cli = f"{sys.executable} -m sleuth.cli"
+    pipeline = f"{cli} search password -l -0 --min-score 0 | xargs -0 wc -l"
     done = subprocess.run(pipeline, shell=True, capture_output=True, text=True, check=True)
     assert "account-recovery.md" in done.stdout
     assert "total" in done.stdout

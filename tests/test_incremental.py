@@ -423,7 +423,7 @@ def test_cli_incremental_cycle(sample: Path, tmp_path: Path) -> None:
     found = run_cli("search", "buckwheat honey", "--mode", "lexical", "--json", cwd=tmp_path)
     assert found.returncode == 0, found.stderr
     assert json.loads(found.stdout.splitlines()[0])["path"] == str(recipe)
-    moved = run_cli("search", "meeting", "--json", "-k", "20", cwd=tmp_path)
+    moved = run_cli("search", "meeting", "--json", "-k", "20", "--min-score", "0", cwd=tmp_path)
     paths = {json.loads(line)["path"] for line in moved.stdout.splitlines()}
     assert str(sample / "notes" / "meeting.md") in paths
     assert str(sample / "notes" / "meeting-2026-03-02.md") not in paths

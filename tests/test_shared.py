@@ -15,7 +15,6 @@ from sleuth.indexer.pipeline import run_index
 from sleuth.indexer.watcher import Watcher
 from sleuth.store.index import Index, check_consistency
 from sleuth.store.paths import resolve_index
-from sleuth.store.vectors import encode
 
 REPO = Path(__file__).resolve().parent.parent
 LICENCE = REPO / "indexer" / "models" / "LICENSE.all-minilm-l6-v2.txt"
@@ -99,6 +98,7 @@ def test_copied_codes_equal_the_real_models(tmp_path: Path) -> None:
         second = sorted(codes)[1]
         ids = index.catalog.chunk_ids_of(second)
         inputs = [chunk_input(texts[i].chunk, texts[i].text or "") for i in ids]
-    embedded = encode("compact", LlamaEmbedder().embed(inputs))
+        coder = index.coder
+    embedded = coder.encode(LlamaEmbedder().embed(inputs))
     assert [bytes(row) for row in embedded] == codes[second]
     assert np.asarray(embedded).shape[0] == len(ids)

@@ -1,0 +1,118 @@
+"""The reported score: an estimate of the probability that a hit is relevant, 0..1.
+
+Rank fusion orders candidates well but says nothing about relevance: rescaled RRF gave a
+nonsense query's top hit 0.83. So the score a person sees is a logistic function of the
+hit's evidence, fitted once per embedding model (``bench/calibrate.py``) and shipped in
+``models/calibration.json`` keyed by the model file's sha256:
+
+* ``similarity``: the exact cosine between query and chunk (dense evidence);
+* ``coverage``: the idf-weighted share of the query's terms the chunk contains (lexical
+  evidence; independent of the query's length and of the index's size, unlike raw BM25).
+
+Each mode has its own curve over the evidence it has (semantic: similarity; lexical:
+coverage; hybrid: both), so the three modes report one scale. Every weight is non-negative,
+so more evidence never lowers a score. A model without a fitted calibration gets
+``fallback``: a deliberately conservative curve over the cosine (see the README).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+Mode = Literal["hybrid", "semantic", "lexical"]
+FEATURES = ("similarity", "coverage")
+DATA_FILE = Path(__file__).with_name("models") / "calibration.json"
+
+
+class CalibrationError(ValueError):
+    """The shipped calibration file is malformed (a packaging bug, not a user error)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Logistic:
+    """``1 / (1 + exp(-(bias + sum(weight * feature))))`` with non-negative weights."""
+
+    bias: float
+    weights: tuple[tuple[str, float], ...]
+
+    def __call__(self, features: Mapping[str, float]) -> float:
+        z = self.bias + sum(w * features.get(name, 0.0) for name, w in self.weights)
+        if z >= 0:
+            return 1.0 / (1.0 + math.exp(-z))
+        e = math.exp(z)  # the same value, without overflow for very negative z
+        return e / (1.0 + e)
+
+    @classmethod
+    def parse(cls, raw: Any, where: str) -> Logistic:
+        try:
+            bias = float(raw["bias"])
+            weights = tuple((str(k), float(v)) for k, v in dict(raw["weights"]).items())
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CalibrationError(f"{where}: {exc}") from exc
+        for name, weight in weights:
+            if name not in FEATURES or weight < 0 or not math.isfinite(weight):
+                raise CalibrationError(f"{where}: bad weight {name}={weight}")
+        return cls(bias, weights)
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    name: str  # the model's name in the data file, or "fallback"
+    fitted: bool  # False: the fallback curve for a model nobody calibrated
+    semantic: Logistic
+    hybrid: Logistic
+    lexical: Logistic
+
+    def score(self, mode: Mode, similarity: float | None, coverage: float | None) -> float:
+        """Probability of relevance of one hit, from what ``mode`` knows about it."""
+        features = {"similarity": max(similarity or 0.0, 0.0), "coverage": coverage or 0.0}
+        curve = self.semantic if mode == "semantic" else self.lexical
+        if mode == "hybrid":
+            curve = self.hybrid
+        return curve(features)
+
+
+def _curves(raw: Any, where: str, lexical: Logistic) -> tuple[Logistic, Logistic, Logistic]:
+    try:
+        return (
+            Logistic.parse(raw["semantic"], f"{where}.semantic"),
+            Logistic.parse(raw["hybrid"], f"{where}.hybrid"),
+            Logistic.parse(raw["lexical"], f"{where}.lexical") if "lexical" in raw else lexical,
+        )
+    except (KeyError, TypeError) as exc:
+        raise CalibrationError(f"{where}: missing {exc}") from exc
+
+
+@cache
+def _load(path: Path) -> tuple[float, dict[str, Calibration], Calibration]:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        lexical = Logistic.parse(raw["lexical"], "lexical")
+        floor = float(raw["min_score"])
+        fallback = Calibration("fallback", False, *_curves(raw["fallback"], "fallback", lexical))
+        models = {
+            str(sha): Calibration(
+                str(entry["name"]), True, *_curves(entry, f"models.{sha[:12]}", lexical)
+            )
+            for sha, entry in dict(raw["models"]).items()
+        }
+    except (OSError, KeyError, TypeError, ValueError) as exc:
+        raise CalibrationError(f"calibration data {path} is unusable: {exc}") from exc
+    return floor, models, fallback
+
+
+def calibration_for(model_sha256: str, path: Path = DATA_FILE) -> Calibration:
+    """The model's fitted calibration, or the fallback for a model without one."""
+    _floor, models, fallback = _load(path)
+    return models.get(model_sha256, fallback)
+
+
+def default_min_score(path: Path = DATA_FILE) -> float:
+    """The relevance floor hits must reach to be shown unless ``--min-score`` moves it."""
+    return _load(path)[0]
