@@ -37,21 +37,43 @@ class Rescored:
     scores: dict[int, float]  # chunk id -> exact cosine, for the candidates that were scored
     recomputed: int
     cached: int
+    fit: Fit | None  # over every scored candidate: bounds the cosine of the unscored ones
+
+
+@dataclass(frozen=True, slots=True)
+class Fit:
+    """Code score -> exact cosine, as a line plus the largest error it has shown."""
+
+    slope: float
+    intercept: float
+    margin: float
+
+    def ceiling(self, estimate: float) -> float:
+        """The highest exact cosine a candidate with this code score can plausibly have."""
+        return self.slope * estimate + self.intercept + self.margin
+
+
+def fit_line(estimates: Sequence[float], exact: Sequence[float]) -> Fit | None:
+    """The fit over the candidates scored so far, or None while there are too few."""
+    if len(exact) < MIN_FIT:
+        return None
+    x = np.asarray(estimates, np.float64)
+    y = np.asarray(exact, np.float64)
+    slope, intercept = np.polyfit(x, y, 1)
+    residuals = y - (slope * x + intercept)
+    margin = max(float(np.abs(residuals).max()), 3.0 * float(residuals.std()))
+    return Fit(float(slope), float(intercept), margin)
 
 
 def can_stop(
     estimates: Sequence[float], exact: Sequence[float], next_estimate: float, need: int
 ) -> bool:
     """Whether no candidate with ``next_estimate`` or lower can enter the exact top ``need``."""
-    if len(exact) < max(need, MIN_FIT):
+    fit = fit_line(estimates, exact) if len(exact) >= need else None
+    if fit is None:
         return False
-    x = np.asarray(estimates, np.float64)
-    y = np.asarray(exact, np.float64)
-    slope, intercept = np.polyfit(x, y, 1)
-    residuals = y - (slope * x + intercept)
-    margin = max(float(np.abs(residuals).max()), 3.0 * float(residuals.std()))
-    threshold = float(np.sort(y)[-need])
-    return bool(slope * next_estimate + intercept + margin < threshold)
+    threshold = float(np.sort(np.asarray(exact))[-need])
+    return fit.ceiling(next_estimate) < threshold
 
 
 def rescore(
@@ -97,7 +119,7 @@ def rescore(
         vector = cached.get(item.chunk.id)
         if vector is not None:
             _record(item, float(np.dot(query, vector)), scores, estimates, exact)
-    return Rescored(scores, recomputed, len(scores) - recomputed)
+    return Rescored(scores, recomputed, len(scores) - recomputed, fit_line(estimates, exact))
 
 
 def _record(

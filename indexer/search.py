@@ -28,7 +28,7 @@ import numpy as np
 from sleuth.indexer.calibration import Calibration, calibration_for
 from sleuth.indexer.chunking import chunk_input
 from sleuth.indexer.embedder import Embedder
-from sleuth.indexer.recompute import Candidate, rescore
+from sleuth.indexer.recompute import Candidate, Fit, rescore
 from sleuth.indexer.source import read_texts
 from sleuth.store.cache import VectorCache, cache_bound
 from sleuth.store.dense import DenseIndex
@@ -152,8 +152,9 @@ class Searcher:
         with self.index.snapshot():
             self._dense_index = DenseIndex(self.index)
             qvec: FloatArray | None = None
+            fit: Fit | None = None
             if options.mode in ("hybrid", "semantic"):
-                qvec, dense = self._dense(query, vector, options, result)
+                qvec, dense, fit = self._dense(query, vector, options, result)
             if options.mode in ("hybrid", "lexical"):
                 also = [s.chunk.id for s in dense]
                 lexical, coverage = self._lexical(query, also, options, result)
@@ -162,7 +163,9 @@ class Searcher:
                 # The best BM25 chunks the dense side missed get their cosine too, so that
                 # every hybrid candidate is scored on the same evidence.
                 missed = [s for s in lexical if s.chunk.id not in similarity][: options.limit]
-                similarity.update(self._cosines(qvec, missed, result))
+                similarity.update(
+                    self._missed_cosines(qvec, missed, similarity, coverage, fit, options, result)
+                )
         t0 = time.perf_counter()
         if options.mode == "semantic":
             result.hits = [self._hit(s, "semantic", s.score, None) for s in dense]
@@ -208,6 +211,47 @@ class Searcher:
             return _non_increasing(hits)
         return sorted(hits, key=lambda h: -h.score)  # stable: RRF breaks ties
 
+    def _missed_cosines(
+        self,
+        qvec: FloatArray,
+        missed: list[_Scored],
+        similarity: dict[int, float],
+        coverage: dict[int, float],
+        fit: Fit | None,
+        options: SearchOptions,
+        result: SearchResult,
+    ) -> dict[int, float]:
+        """Cosines of the BM25 chunks the dense side did not score. A full index has them in
+        its vectors. Otherwise only those are re-embedded that could still enter the top
+        ``limit``, even at the highest cosine their code allows (``fit``): on a cold query
+        each re-embedding costs as much as the whole rest of the search."""
+        if not missed:
+            return {}
+        assert self._dense_index is not None  # set for the snapshot this runs in
+        estimates = self._dense_index.estimate(qvec, [s.chunk.id for s in missed])
+        if self.index.manifest.storage == "full":
+            return estimates
+        worth = missed
+        known = sorted(
+            (
+                self.calibration.score("hybrid", c, coverage.get(i, 0.0))
+                for i, c in similarity.items()
+            ),
+            reverse=True,
+        )
+        if fit is not None and len(known) >= options.limit:
+            bar = known[options.limit - 1]
+            worth = [
+                s
+                for s in missed
+                if s.chunk.id in estimates
+                and self.calibration.score(
+                    "hybrid", fit.ceiling(estimates[s.chunk.id]), coverage.get(s.chunk.id, 0.0)
+                )
+                >= bar
+            ]
+        return self._cosines(qvec, worth, result)
+
     def _cosines(
         self, qvec: FloatArray, items: list[_Scored], result: SearchResult
     ) -> dict[int, float]:
@@ -230,7 +274,7 @@ class Searcher:
     # -- dense ---------------------------------------------------------------------------
     def _dense(
         self, query: str, vector: FloatArray | None, options: SearchOptions, result: SearchResult
-    ) -> tuple[FloatArray, list[_Scored]]:
+    ) -> tuple[FloatArray, list[_Scored], Fit | None]:
         t0 = time.perf_counter()
         qvec = vector if vector is not None else self._query_vector(query)
         result.timings.embed_query = time.perf_counter() - t0
@@ -254,11 +298,13 @@ class Searcher:
             ]
             result.timings.recomputed += done.recomputed
             result.timings.cached += done.cached
+            fit = done.fit
         else:
             scored = [_Scored(c.chunk, c.text, c.estimate) for c in live]
+            fit = None
         result.timings.recompute = time.perf_counter() - t0
         scored.sort(key=lambda s: -s.score)
-        return qvec, scored
+        return qvec, scored, fit
 
     def _embed_as_cached(self, texts: list[str]) -> FloatArray:
         """Fresh embeddings at the recompute cache's f16 precision, so that a hit scores

@@ -48,3 +48,11 @@ class DenseIndex:
         )
         best = best[np.argsort(-scores[best], kind="stable")]
         return keys[best], scores[best]
+
+    def estimate(self, query: FloatArray, ids: list[int]) -> dict[int, float]:
+        """The code scores of the chunks ``ids`` (exact cosines in a full index)."""
+        found, codes = self._index.catalog.codes(ids)
+        if not found:
+            return {}
+        scores = self._coder.score(query, _matrix(codes))
+        return {int(i): float(s) for i, s in zip(found, scores, strict=True)}

@@ -18,7 +18,7 @@ from sleuth.indexer.calibration import (
     default_min_score,
 )
 from sleuth.indexer.model import shipped_model
-from sleuth.indexer.pipeline import run_index
+from sleuth.indexer.pipeline import IndexSettings, run_index
 from sleuth.indexer.search import MODES, Mode, Searcher, SearchOptions
 from sleuth.store.index import Index
 
@@ -135,3 +135,22 @@ def test_rrf_order_keeps_scores_non_increasing(tmp_path: Path) -> None:
     finally:
         searcher.close()
         index.close()
+
+
+def test_a_full_index_scores_hybrid_candidates_without_re_embedding(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for i in range(12):
+        words = "password reset account" if i % 3 == 0 else "garden tomato seeds"
+        (docs / f"n{i}.md").write_text(f"# Note {i}\n\n{words} note {i} password\n")
+    embedder = FakeEmbedder()
+    run_index(tmp_path / "index", [docs], embedder, IndexSettings(storage="full"))
+    with Index.open(tmp_path / "index") as index:
+        searcher = Searcher(index, lambda: embedder)
+        try:
+            before = embedder.embedded
+            hits = searcher.search("password", SearchOptions(limit=3)).hits
+            assert len(hits) == 3 and all(h.similarity is not None for h in hits)
+            assert embedder.embedded - before == 1  # the query; chunks come from their vectors
+        finally:
+            searcher.close()
