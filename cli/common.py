@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from sleuth.indexer.discovery import DiscoveryOptions
 from sleuth.indexer.embedder import Embedder, LlamaEmbedder
 from sleuth.indexer.model import resolve_model
 from sleuth.store.errors import IndexMissingError
 from sleuth.store.index import Index, index_exists
 from sleuth.store.paths import IndexLocation, resolve_index
+
+if TYPE_CHECKING:  # discovery (~60 ms of imports) is for index and watch, not for search
+    from sleuth.indexer.discovery import DiscoveryOptions
 
 IndexOpt = Annotated[
     str | None,
@@ -72,6 +74,8 @@ def parse_size(text: str) -> int:
 def discovery_options(
     hidden: bool, follow: bool, no_ignore: bool, max_size: str, all_text: bool = False
 ) -> DiscoveryOptions:
+    from sleuth.indexer.discovery import DiscoveryOptions
+
     return DiscoveryOptions(
         hidden=hidden,
         follow_symlinks=follow,
