@@ -94,7 +94,7 @@ def test_copied_codes_equal_the_real_models(tmp_path: Path) -> None:
     from sleuth.indexer.source import read_texts
 
     with Index.open(directory) as index:
-        texts = read_texts(index.catalog.iter_chunks())
+        texts = read_texts(index.catalog, index.catalog.iter_chunks())
         second = sorted(codes)[1]
         ids = index.catalog.chunk_ids_of(second)
         inputs = [chunk_input(texts[i].chunk, texts[i].text or "") for i in ids]
