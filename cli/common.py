@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from sleuth.cli.env import Env
 from sleuth.indexer.discovery import DiscoveryOptions
 from sleuth.indexer.embedder import Embedder, LlamaEmbedder
 from sleuth.indexer.model import resolve_model
@@ -20,8 +21,8 @@ IndexOpt = Annotated[
         "--index",
         "-i",
         metavar="NAME",
-        envvar="SLEUTH_INDEX",
-        show_envvar=False,
+        # No envvar here: store.paths reads SLEUTH_INDEX, from the environment of whoever
+        # asked (a server resolves its client's), not from this process's.
         help="Index name (default: the project's .sleuth/ if any, else 'default').",
     ),
 ]
@@ -93,7 +94,8 @@ def make_embedder(model: Path | None, threads: int | None) -> Embedder:
 
 
 def location(name: str | None) -> IndexLocation:
-    return resolve_index(name)
+    env = Env.current()
+    return resolve_index(name, env.cwd, env.environ)
 
 
 def open_existing(loc: IndexLocation) -> Index:
