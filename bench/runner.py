@@ -21,6 +21,7 @@ SECTIONS: dict[str, str] = {
     "indexing": "bench.indexing",
     "bigfolders": "bench.bigfolders",
     "latency": "bench.latency",
+    "serve": "bench.serve",
     "footprint": "bench.footprint",
     "recall": "bench.recall",
     "quality": "bench.quality",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import sys
@@ -11,7 +12,7 @@ from typing import Annotated
 import typer
 
 from sleuth.cli.env import Env
-from sleuth.cli.exitcodes import ExitCode, UsageProblem
+from sleuth.cli.exitcodes import Decline, ExitCode, UsageProblem
 from sleuth.cli.interrupts import held_interrupts
 from sleuth.extractors.base import ExtractionError
 from sleuth.indexer.errors import IndexingError, ModelError
@@ -30,6 +31,9 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "drop": ("sleuth.cli.manage_cmd", "drop"),
     "init": ("sleuth.cli.manage_cmd", "init"),
     "watch": ("sleuth.cli.watch_cmd", "watch"),
+    "serve": ("sleuth.cli.serve_cmd", "serve"),
+    "mcp": ("sleuth.cli.mcp_cmd", "mcp"),
+    "ask": ("sleuth.cli.ask_cmd", "ask"),
 }
 
 _KNOWN_ERRORS = (StoreError, ModelError, IndexingError, ExtractionError, UsageProblem)
@@ -77,6 +81,14 @@ def build_app(names: Iterable[str] = _COMMANDS) -> typer.Typer:
     return app
 
 
+@functools.cache
+def _command(names: tuple[str, ...]) -> typer.core.TyperGroup:
+    """The click command for these names, built once per process (a server runs many)."""
+    command = typer.main.get_command(build_app(names))
+    assert isinstance(command, typer.core.TyperGroup)
+    return command
+
+
 def _commands_for(argv: Sequence[str]) -> list[str]:
     """The one command ``argv`` runs, or all of them (help, completion, a typo's message)."""
     for arg in argv:
@@ -104,12 +116,19 @@ def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code; never lets a traceback reach the user."""
     env = Env.current()
     args = sys.argv[1:] if argv is None else argv
+    if not args and env.stdout_tty and _isatty(env.stdin):
+        args = ["ask"]  # a person at a terminal: the interactive prompt (else: the help)
     try:
         with held_interrupts() as interrupted:
-            command = typer.main.get_command(build_app(_commands_for(args)))
+            command = _command(tuple(_commands_for(args)))
         if interrupted():
             raise KeyboardInterrupt
+        if not args:  # nobody to prompt: the help, and the usage-error code click gives
+            command.main(args=["--help"], prog_name="sleuth", standalone_mode=False)
+            return ExitCode.ERROR
         result = command.main(args=args, prog_name="sleuth", standalone_mode=False)
+    except Decline:
+        raise  # a lender's answer to whoever lent: that caller runs the command itself
     except typer.Exit as done:
         if done.exit_code == ExitCode.INTERRUPTED:  # typer's own translation of Ctrl-C
             env.error("interrupted")
@@ -145,3 +164,10 @@ def run(argv: list[str] | None = None) -> int:
     if code == ExitCode.INTERRUPTED:  # typer turned Ctrl-C into a plain exit code
         env.error("interrupted")
     return code
+
+
+def _isatty(stream: object) -> bool:
+    try:
+        return bool(stream.isatty())  # type: ignore[attr-defined]
+    except (AttributeError, ValueError):
+        return False

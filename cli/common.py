@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from sleuth.cli.env import Env
 from sleuth.indexer.embedder import Embedder, LlamaEmbedder
 from sleuth.indexer.model import resolve_model
 from sleuth.store.errors import IndexMissingError
@@ -22,8 +23,8 @@ IndexOpt = Annotated[
         "--index",
         "-i",
         metavar="NAME",
-        envvar="SLEUTH_INDEX",
-        show_envvar=False,
+        # No envvar here: store.paths reads SLEUTH_INDEX, from the environment of whoever
+        # asked (a server resolves its client's), not from this process's.
         help="Index name (default: the project's .sleuth/ if any, else 'default').",
     ),
 ]
@@ -97,7 +98,8 @@ def make_embedder(model: Path | None, threads: int | None) -> Embedder:
 
 
 def location(name: str | None) -> IndexLocation:
-    return resolve_index(name)
+    env = Env.current()
+    return resolve_index(name, env.cwd, env.environ)
 
 
 def open_existing(loc: IndexLocation) -> Index:

@@ -12,3 +12,8 @@ class ExitCode(IntEnum):
 
 class UsageProblem(Exception):
     """Bad input from the user that the CLI detects itself (an empty query, a bad range)."""
+
+
+class Decline(Exception):
+    """A lender of warm searchers (see ``cli.warm``) cannot serve this command as a fresh
+    process would (another index, another model): the caller runs the command itself."""

@@ -50,7 +50,10 @@ def build_filter(
     since: str | None = None,
     changed_within: str | None = None,
     path_prefixes: Sequence[str] = (),
+    cwd: Path | None = None,
 ) -> ChunkFilter | None:
+    """One predicate for every filter given (None: no filter); relative prefixes are taken
+    from ``cwd`` (default: the working directory)."""
     tests: list[ChunkFilter] = []
     if globs:
         positives = [g for g in globs if not g.startswith("!")]
@@ -81,7 +84,7 @@ def build_filter(
         floor_ns = int(floor * 1e9)
         tests.append(lambda c: c.file.mtime_ns >= floor_ns)
     if path_prefixes:
-        prefixes = [str(Path(p).absolute()) for p in path_prefixes]
+        prefixes = [str((Path(p) if cwd is None else cwd / p).absolute()) for p in path_prefixes]
         tests.append(
             lambda c: any(
                 c.file.path == p or c.file.path.startswith(p.rstrip(os.sep) + os.sep)

@@ -63,9 +63,10 @@ def nothing_relevant(hits: Sequence[Hit], tag: str | None = None) -> str:
     return f"no relevant results{about} (best score {best:.2f}; --min-score 0 shows everything)"
 
 
-def display_path(path: str) -> str:
+def display_path(path: str, cwd: Path | None = None) -> str:
+    """``path`` relative to ``cwd`` (the caller's directory) when it lies below it."""
     try:
-        rel = os.path.relpath(path)
+        rel = os.path.relpath(path, cwd)
     except ValueError:
         return path
     return path if rel.startswith("..") else rel
@@ -100,11 +101,11 @@ def hit_record(hit: Hit, query: str, context: int = 0, tag: str | None = None) -
     return record
 
 
-def location_label(hit: Hit) -> str:
+def location_label(hit: Hit, cwd: Path | None = None) -> str:
     c = hit.chunk.chunk
     where = f"{c.line_start}" if c.line_start == c.line_end else f"{c.line_start}-{c.line_end}"
     page = f" (page {c.page})" if c.page is not None else ""
-    return f"{display_path(hit.path)}:{where}{page}"
+    return f"{display_path(hit.path, cwd)}:{where}{page}"
 
 
 def render(env: Env, hits: Sequence[Hit], query: str, view: View, tag: str | None = None) -> int:
@@ -131,7 +132,7 @@ def emit(env: Env, hits: Sequence[Hit], query: str, view: View, tag: str | None 
     elif view.format == "files":
         seen: dict[str, None] = {}
         for hit in hits:
-            seen.setdefault(display_path(hit.path))
+            seen.setdefault(display_path(hit.path, env.cwd))
         end = "\0" if view.null else "\n"
         for path in seen:
             out.write(path + end)
@@ -139,12 +140,12 @@ def emit(env: Env, hits: Sequence[Hit], query: str, view: View, tag: str | None 
         for hit in hits:
             snip = snippet_of(hit, query, view.context)
             for offset, line in enumerate(snip.lines):
-                out.write(f"{display_path(hit.path)}:{snip.first_line + offset}:{line}\n")
+                out.write(f"{display_path(hit.path, env.cwd)}:{snip.first_line + offset}:{line}\n")
     elif view.format == "plain":
         for hit in hits:
             snip = snippet_of(hit, query, 0)
             first = next((line.strip() for line in snip.lines if line.strip()), "")
-            out.write(f"{location_label(hit)}\t{hit.score:.3f}\t{first}\n")
+            out.write(f"{location_label(hit, env.cwd)}\t{hit.score:.3f}\t{first}\n")
     else:
         _human(env, hits, query, view)
     out.flush()
@@ -166,7 +167,7 @@ def _human(env: Env, hits: Sequence[Hit], query: str, view: View) -> None:
             header = Text("   ")
         else:
             header = Text(f"{rank:>2} ", style="dim")
-            label = Text(location_label(hit), style="bold cyan")
+            label = Text(location_label(hit, env.cwd), style="bold cyan")
             if env.color:
                 label.stylize(f"link {Path(hit.path).as_uri()}")
             header.append(label)

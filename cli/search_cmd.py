@@ -6,18 +6,14 @@ from typing import Annotated
 
 import typer
 
-from sleuth.cli.common import IndexOpt, ModelOpt, ThreadsOpt, location, make_embedder, open_existing
+from sleuth.cli.common import IndexOpt, ModelOpt, ThreadsOpt
 from sleuth.cli.env import Env
 from sleuth.cli.exitcodes import ExitCode, UsageProblem
 from sleuth.cli.filters import build_filter
 from sleuth.cli.output import FORMATS, MinScoreOpt, View, render
+from sleuth.cli.warm import searcher as warm_searcher
 from sleuth.indexer.calibration import default_min_score
-from sleuth.indexer.search import (
-    MODES,
-    Searcher,
-    SearchOptions,
-    SearchResult,
-)
+from sleuth.indexer.search import MODES, SearchOptions, SearchResult
 
 
 def search(
@@ -92,22 +88,19 @@ def search(
     if chosen not in FORMATS:
         raise UsageProblem(f"--format must be one of {', '.join(FORMATS)}")
     queries = _queries(env, query, batch)
-    chunk_filter = build_filter(globs or (), types or (), since, changed_within, path_prefix or ())
+    chunk_filter = build_filter(
+        globs or (), types or (), since, changed_within, path_prefix or (), cwd=env.cwd
+    )
     options = SearchOptions(
         limit=limit, mode=mode, candidates=candidates, chunk_filter=chunk_filter
     )
     floor = default_min_score() if min_score is None else min_score
     view = View(format=chosen, context=context, group=group, null=null, min_score=floor)
-    index = open_existing(location(index_name))
-    searcher = Searcher(index, lambda: make_embedder(model, threads))
     found = 0
-    try:
+    with warm_searcher(index_name, model, threads) as searcher:
         for q in queries:
             result = searcher.search(q, options)
             found += render_result(env, view, q, result, batch=batch, explain=explain)
-    finally:
-        searcher.close()
-        index.close()
     raise typer.Exit(exit_code(found))
 
 

@@ -8,15 +8,16 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from sleuth.cli.common import IndexOpt, ModelOpt, ThreadsOpt, location, make_embedder, open_existing
+from sleuth.cli.common import IndexOpt, ModelOpt, ThreadsOpt
 from sleuth.cli.env import Env
 from sleuth.cli.exitcodes import ExitCode, UsageProblem
 from sleuth.cli.output import FORMATS, MinScoreOpt, View, render
+from sleuth.cli.warm import searcher as warm_searcher
 from sleuth.extractors.base import Document
 from sleuth.extractors.registry import extract
 from sleuth.indexer.calibration import default_min_score
 from sleuth.indexer.chunking import Chunker
-from sleuth.indexer.search import Searcher, SearchOptions
+from sleuth.indexer.search import SearchOptions
 from sleuth.indexer.source import stored_text
 
 
@@ -57,40 +58,33 @@ def similar(
     chosen = chosen or ("human" if env.stdout_tty else "plain")
     if chosen not in FORMATS:
         raise UsageProblem(f"--format must be one of {', '.join(FORMATS)}")
-    if not path.is_file():
+    full = env.path(path)  # the caller's directory, which a server's process does not share
+    if not full.is_file():
         raise FileNotFoundError(2, "No such file", str(path))
-    index = open_existing(location(index_name))
-    try:
+    me = str(full.absolute())
+    with warm_searcher(index_name, model, threads) as searcher:
+        index = searcher.index
         # An indexed PDF (DOCX, ...) that has not changed: its stored text, no extraction.
         with index.snapshot():
-            found = stored_text(index.catalog, str(path.absolute()))
-        text, kind = found if found is not None else _extracted(path)
+            found = stored_text(index.catalog, me)
+        text, kind = found if found is not None else _extracted(full)
         if lines:
             first, last = parse_lines(lines)
             text = "".join(text.splitlines(keepends=True)[first - 1 : last])
         if not text.strip():
             raise UsageProblem(f"nothing to compare: {path} has no text in that range")
-    except BaseException:
-        index.close()
-        raise
-    embedder = make_embedder(model, threads)
-    searcher = Searcher(index, lambda: embedder)
-    try:
+        embedder = searcher.embedder
         # A long file is the mean of its chunks' embeddings: no part of it is cut off.
         chunker = Chunker(embedder.tokenize, embedder.max_tokens, overlap=0)
         pieces = [c.embed_text for c in chunker.split(Document(text=text, kind=kind))]
         vectors = embedder.embed(pieces or [text])
         query = vectors.mean(axis=0)
         query = (query / max(float(np.linalg.norm(query)), 1e-12)).astype(np.float32)
-        me = str(path.absolute())
         keep = None if include_self else (lambda c: c.file.path != me)
         options = SearchOptions(
             limit=limit, mode="semantic", candidates=max(20, limit * 2), chunk_filter=keep
         )
         result = searcher.search_vector(query, options)
-    finally:
-        searcher.close()
-        index.close()
     floor = default_min_score() if min_score is None else min_score
     view = View(format=chosen, null=null, min_score=floor)
     shown = render(env, result.hits, text[:2000], view)

@@ -31,8 +31,12 @@ from sleuth.cli.common import (
     require_paths,
 )
 from sleuth.cli.env import Env
+from sleuth.cli.server import Server, Worker
+from sleuth.cli.service import LockedEmbedder, Service
+from sleuth.indexer.embedder import Embedder
 from sleuth.indexer.pipeline import IndexSettings, Summary
 from sleuth.indexer.watcher import Watcher, WatchEvent, WatchSettings
+from sleuth.store.errors import StoreError
 
 MAX_WAIT = 5.0  # a continuous storm of events is still committed at least this often
 
@@ -66,8 +70,18 @@ def watch(
         bool, typer.Option("--json", help="One JSON object per batch on stdout.")
     ] = False,
     quiet: QuietOpt = False,
+    no_serve: Annotated[
+        bool,
+        typer.Option(
+            "--no-serve", help="Do not also answer searches over the index's socket (see serve)."
+        ),
+    ] = False,
 ) -> None:
-    """Watch PATH… and keep the index up to date (reconciles first; Ctrl-C stops)."""
+    """Watch PATH… and keep the index up to date (reconciles first; Ctrl-C stops).
+
+    While it watches it also answers `sleuth search` and `sleuth similar` warm, as
+    `sleuth serve` does, unless another server already does or --no-serve is given.
+    """
     env = Env.current()
     settings = WatchSettings(
         index=IndexSettings(
@@ -80,8 +94,16 @@ def watch(
     require_paths(paths)
     loc = location(index_name)
     log = _Log(env, loc.name, as_json=as_json, quiet=quiet)
-    embedder = make_embedder(model, threads)
+    # One model for indexing and for queries, taken in turns (llama.cpp is not thread-safe).
+    embedder = LockedEmbedder(make_embedder(model, threads))
     stop = threading.Event()
+    hosted = _Hosted(loc.directory, embedder, model, log)
+
+    def ready() -> None:
+        log.ready(watcher.roots, debounce)
+        if not no_serve:
+            hosted.start()  # now the index exists, whatever the watcher had to create
+
     watcher = Watcher(
         loc.directory,
         paths,
@@ -89,15 +111,53 @@ def watch(
         settings,
         on_event=log.event,
         on_warning=log.warn,
-        on_ready=lambda: log.ready(watcher.roots, debounce),
+        on_ready=ready,
         stop=stop,
     )
     if once:
         watcher.run_once()
         return
-    with _stop_on_signals(stop):
-        watcher.run()
+    try:
+        with _stop_on_signals(stop):
+            watcher.run()
+    finally:
+        hosted.stop()
     log.stopped()
+
+
+class _Hosted:
+    """The service ``sleuth serve`` runs, on threads of the watcher's process.
+
+    Its worker opens its own read handle on the index, so a query sees the last committed
+    batch, never one being written.
+    """
+
+    def __init__(self, directory: Path, embedder: Embedder, model: Path | None, log: _Log) -> None:
+        self.directory = directory
+        self.embedder = embedder
+        self.model = model
+        self.log = log
+        self.server: Server | None = None
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        worker = Worker(lambda: Service(self.directory, lambda: self.embedder, model=self.model))
+        server = Server(self.directory, worker, host="watch")
+        try:
+            server.bind()
+        except (StoreError, OSError) as exc:
+            worker.close()
+            self.log.warn(f"not answering searches: {exc}")
+            return
+        self.server = server
+        self.thread = threading.Thread(target=server.serve, name="sleuth-serve", daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        if self.server is not None and self.thread is not None:
+            self.server.stop.set()
+            self.thread.join(timeout=10)
+            self.server.close()
 
 
 class _Log:

@@ -102,3 +102,31 @@ def _read_stored_chunks(
         return [None] * len(group)
     pieces = reader.read(file_id, [(c.chunk.start, c.chunk.end) for c in group])
     return [None if p is None else p.decode("utf-8", "replace") for p in pieces]
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedText:
+    record: FileRecord
+    text: str  # the text hits' line numbers count in
+    stale: bool  # the file changed (or vanished) since it was indexed
+
+
+def indexed_text(catalog: Catalog, path: str) -> IndexedText | None:
+    """The text of an indexed file as its hits number its lines, or None if not indexed.
+
+    A verbatim file is read from disk as it is now; any other file gives its stored derived
+    text (a PDF's extracted pages), never extracted again.
+    """
+    record = catalog.file(path)
+    if record is None:
+        return None
+    stale = not _same_file(record)
+    if record.verbatim:
+        try:
+            text = Path(path).read_bytes().decode("utf-8", "replace")
+        except OSError:
+            return IndexedText(record, "", True)
+        return IndexedText(record, text, stale)
+    file_id = catalog.file_id(path)
+    data = None if file_id is None else read_all(catalog.db, file_id)
+    return IndexedText(record, "" if data is None else data.decode("utf-8", "replace"), stale)

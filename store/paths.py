@@ -10,6 +10,7 @@ import contextlib
 import os
 import re
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,11 +28,13 @@ PROJECT_DIR = ".sleuth"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
-def sleuth_home() -> Path:
-    env = os.environ.get("SLEUTH_HOME")
+def sleuth_home(environ: Mapping[str, str] | None = None) -> Path:
+    """``environ`` (default: this process's) decides: a server resolves for its client."""
+    environ = os.environ if environ is None else environ
+    env = environ.get("SLEUTH_HOME")
     if env:
         return Path(env).expanduser().absolute()
-    xdg = os.environ.get("XDG_DATA_HOME")
+    xdg = environ.get("XDG_DATA_HOME")
     base = Path(xdg).expanduser() if xdg else Path.home() / ".local" / "share"
     return (base / "sleuth").absolute()
 
@@ -61,23 +64,26 @@ class IndexLocation:
     project_local: bool = False
 
 
-def resolve_index(name: str | None = None, cwd: Path | None = None) -> IndexLocation:
+def resolve_index(
+    name: str | None = None, cwd: Path | None = None, environ: Mapping[str, str] | None = None
+) -> IndexLocation:
     """Pick the index a command works on.
 
     A name given on the command line or in SLEUTH_INDEX always selects a named index under
     SLEUTH_HOME; otherwise a project-local ``.sleuth/`` wins over the default named index.
+    Needs nothing heavy: the client of ``sleuth serve`` calls it before numpy is imported.
     """
-    chosen = name or os.environ.get("SLEUTH_INDEX")
+    chosen = name or (os.environ if environ is None else environ).get("SLEUTH_INDEX")
     if chosen:
-        return IndexLocation(validate_name(chosen), indexes_dir() / validate_name(chosen))
+        return IndexLocation(validate_name(chosen), indexes_dir(environ) / validate_name(chosen))
     project = find_project_dir(cwd)
     if project is not None:
         return IndexLocation(f"project:{project.parent}", project, project_local=True)
-    return IndexLocation(DEFAULT_INDEX, indexes_dir() / DEFAULT_INDEX)
+    return IndexLocation(DEFAULT_INDEX, indexes_dir(environ) / DEFAULT_INDEX)
 
 
-def indexes_dir() -> Path:
-    return sleuth_home() / "indexes"
+def indexes_dir(environ: Mapping[str, str] | None = None) -> Path:
+    return sleuth_home(environ) / "indexes"
 
 
 def make_private_dir(directory: Path) -> None:
