@@ -60,6 +60,20 @@ class Terminal:
         before, _, self.seen = self.seen.partition(marker)
         return before
 
+    def settle(self, quiet: float = 1.0) -> bytes:
+        """Everything the child writes until it has been silent for ``quiet`` seconds."""
+        out = b""
+        while select.select([self.master], [], [], quiet)[0]:
+            try:
+                chunk = os.read(self.master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        self.seen = b""
+        return out
+
     def send(self, text: bytes) -> None:
         os.write(self.master, text)
 
@@ -109,6 +123,9 @@ def test_ctrl_d_exits_0_and_ctrl_c_cancels_a_query(sample: Path, sleuth_home: Pa
         time.sleep(0.05)
         os.killpg(term.proc.pid, signal.SIGINT)  # while (or just after) it runs
         term.expect(b"sleuth> ")
+        # A fast query may finish before the signal lands, which then interrupts the next
+        # prompt: readline drops what was typed and prompts again. Wait for the last prompt.
+        term.settle()
         term.send(b"\x04")  # Ctrl-D
         assert term.close() == 0
     finally:
