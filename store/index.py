@@ -66,13 +66,20 @@ class Upsert:
     reused: dict[int, bytes] = field(default_factory=dict)
     # The extracted text the chunks point into, for a file that is not read verbatim.
     text: str | None = None
+    # The pipeline asks for the codes twice (to remember them for sharing, then to commit):
+    # encode once. Keyed by the coder, which is the index's for the whole run.
+    _coded: tuple[Coder, list[bytes]] | None = field(default=None, init=False, repr=False)
 
     def codes(self, coder: Coder) -> list[bytes]:
+        if self._coded is not None and self._coded[0] is coder:
+            return self._coded[1]
         fresh = iter(coder.encode(self.vectors)) if len(self.vectors) else iter(())
-        return [
+        codes = [
             self.reused[i] if i in self.reused else bytes(next(fresh))
             for i in range(len(self.chunks))
         ]
+        self._coded = (coder, codes)
+        return codes
 
 
 @dataclass(slots=True)
