@@ -11,6 +11,8 @@ from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sleuth.store import chunk_totals
+
 
 @dataclass(frozen=True, slots=True)
 class LexicalMatch:
@@ -55,8 +57,8 @@ class LexicalMixin:
         them, among the shortest chunks holding the rarest common term (which is exact for
         one common term, since BM25 then depends on length alone).
         """
-        live = self.db.execute("SELECT count(*), avg(tokens) FROM chunks").fetchone()
-        total, average = int(live[0]), float(live[1] or 1.0)
+        total, tokens = chunk_totals.totals(self.db)
+        average = tokens / total if total else 1.0
         if total == 0:
             return LexicalMatch([], {})
         bm25 = _Bm25(total, average)
