@@ -223,13 +223,15 @@ class Writer:
 
     def _kept_files(self) -> set[int]:
         """Graph files searches may still read: the live one, the one before the last merge
-        (for searches that read the catalog just before it), and any of the last three
-        generations (a writer's file is written before the commit that names it)."""
+        while searches that read the catalog just before it may still run (two generations,
+        as for any older file), and any of the last three generations."""
         live = self.index.generation
         state = self.index.graph_state
         kept = {live - 2, live - 1, live}
         if state is not None:
-            kept |= {state.generation, state.previous}
+            kept.add(state.generation)
+            if live - state.generation <= 2:  # as long as any older generation is kept
+                kept.add(state.previous)
         return kept
 
     def _remove_orphans(self) -> None:
@@ -276,8 +278,8 @@ class Writer:
             vectors_file(index.directory, next_generation).unlink(missing_ok=True)
             self.graph = None
             raise
-        if (expired := next_generation - 3) not in self._kept_files():
-            vectors_file(index.directory, expired).unlink(missing_ok=True)
+        # Graph files of earlier merges: a build merges every TAIL_MAX chunks.
+        self._remove_orphans()
         return CommitResult(len(added_keys), len(removed))
 
     def _update_graph(
