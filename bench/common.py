@@ -29,6 +29,7 @@ class Config:
     quick: bool = False
     threads: int | None = None  # None: sleuth's default (SLEUTH_THREADS or all cores)
     families: tuple[str, ...] = ("s", "pyfaq")  # corpora of footprint and recall
+    scale_sizes: tuple[int, ...] = ()  # chunks per index of ``scale`` (empty: its default)
 
     @property
     def suffix(self) -> str:

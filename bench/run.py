@@ -8,6 +8,7 @@ Figures are printed as tables on stdout and merged into bench/_results/latest.js
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -16,6 +17,9 @@ def main() -> int:
     root = Path(__file__).resolve().parents[1]
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
+    # As the CLI does (sleuth.cli.entry), before numpy loads: one BLAS thread.
+    for name in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(name, "1")
     # Before anything imports sleuth: pin the code this run measures (see bench/snapshot.py).
     from bench.snapshot import pin
 

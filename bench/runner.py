@@ -29,6 +29,8 @@ SECTIONS: dict[str, str] = {
     "pdf_engines": "bench.pdf_engines",
     "derived": "bench.derived",
     "calibration": "bench.calibrate",
+    "scale": "bench.scale",
+    "graph": "bench.graph",
 }
 # Timing sections come first, while the machine is as quiet as this run makes it.
 
@@ -52,6 +54,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--threads", type=int, default=None, help="model threads for cache builds (default: all)"
     )
+    parser.add_argument(
+        "--scale-sizes",
+        default="",
+        help="chunks per index of the scale section, e.g. 10k,100k,1m (default 10k,100k)",
+    )
     return parser.parse_args(argv)
 
 
@@ -61,7 +68,14 @@ def main(argv: list[str]) -> int:
     if any(f not in ("s", "pyfaq") for f in families):
         print(f"unknown corpus family: {args.family}", file=sys.stderr)
         return 2
-    config = Config(quick=args.quick, threads=args.threads, families=families)
+    from bench.scale import parse_sizes
+
+    config = Config(
+        quick=args.quick,
+        threads=args.threads,
+        families=families,
+        scale_sizes=parse_sizes(args.scale_sizes),
+    )
     if args.prepare:
         from bench.prepare import prepare
 

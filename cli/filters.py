@@ -1,4 +1,4 @@
-"""Command-line filters → one predicate over stored chunks."""
+"""Command-line filters → one scope over files, which the catalog applies before ranking."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from pathlib import Path
 import pathspec
 
 from sleuth.cli.exitcodes import UsageProblem
-from sleuth.indexer.search import ChunkFilter
-from sleuth.store.records import StoredChunk
+from sleuth.store.records import FileRecord
+from sleuth.store.scope import FileScope, FileTest
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -51,17 +51,17 @@ def build_filter(
     changed_within: str | None = None,
     path_prefixes: Sequence[str] = (),
     cwd: Path | None = None,
-) -> ChunkFilter | None:
-    """One predicate for every filter given (None: no filter); relative prefixes are taken
+) -> FileScope | None:
+    """One scope for every filter given (None: no filter); relative prefixes are taken
     from ``cwd`` (default: the working directory)."""
-    tests: list[ChunkFilter] = []
+    tests: list[FileTest] = []
     if globs:
         positives = [g for g in globs if not g.startswith("!")]
         lines = (positives or ["**"]) + [g for g in globs if g.startswith("!")]
         spec = pathspec.PathSpec.from_lines("gitignore", lines)
 
-        def glob_ok(c: StoredChunk) -> bool:
-            rel = os.path.relpath(c.file.path, c.file.root) if c.file.root else c.file.path
+        def glob_ok(f: FileRecord) -> bool:
+            rel = os.path.relpath(f.path, f.root) if f.root else f.path
             # gitignore semantics: a pattern without "/" matches a name at any depth.
             return spec.match_file(rel)
 
@@ -69,9 +69,9 @@ def build_filter(
     if types:
         wanted = {_TYPE_ALIASES.get(t.lower().lstrip("."), t.lower().lstrip(".")) for t in types}
 
-        def type_ok(c: StoredChunk) -> bool:
-            suffix = Path(c.file.path).suffix.lower().lstrip(".")
-            return c.file.kind in wanted or suffix in wanted
+        def type_ok(f: FileRecord) -> bool:
+            suffix = Path(f.path).suffix.lower().lstrip(".")
+            return f.kind in wanted or suffix in wanted
 
         tests.append(type_ok)
     floor = None
@@ -82,15 +82,11 @@ def build_filter(
         floor = max(floor or recent, recent)
     if floor is not None:
         floor_ns = int(floor * 1e9)
-        tests.append(lambda c: c.file.mtime_ns >= floor_ns)
-    if path_prefixes:
-        prefixes = [str((Path(p) if cwd is None else cwd / p).absolute()) for p in path_prefixes]
-        tests.append(
-            lambda c: any(
-                c.file.path == p or c.file.path.startswith(p.rstrip(os.sep) + os.sep)
-                for p in prefixes
-            )
-        )
-    if not tests:
+        tests.append(lambda f: f.mtime_ns >= floor_ns)
+    # The catalog selects files under a prefix through its path index (sleuth.store.scope).
+    prefixes = tuple(str((Path(p) if cwd is None else cwd / p).absolute()) for p in path_prefixes)
+    if not tests and not prefixes:
         return None
-    return lambda c: all(t(c) for t in tests)
+    if not tests:
+        return FileScope(None, prefixes)
+    return FileScope(lambda f: all(t(f) for t in tests), prefixes)

@@ -88,12 +88,10 @@ def search(
     if chosen not in FORMATS:
         raise UsageProblem(f"--format must be one of {', '.join(FORMATS)}")
     queries = _queries(env, query, batch)
-    chunk_filter = build_filter(
+    scope = build_filter(
         globs or (), types or (), since, changed_within, path_prefix or (), cwd=env.cwd
     )
-    options = SearchOptions(
-        limit=limit, mode=mode, candidates=candidates, chunk_filter=chunk_filter
-    )
+    options = SearchOptions(limit=limit, mode=mode, candidates=candidates, scope=scope)
     floor = default_min_score() if min_score is None else min_score
     view = View(format=chosen, context=context, group=group, null=null, min_score=floor)
     found = 0
@@ -141,6 +139,7 @@ def _report(env: Env, result: SearchResult, explain: bool) -> None:
             f"sleuth: timings: embed-query {t.embed_query * 1000:.0f} ms, "
             f"ann {t.ann * 1000:.0f} ms, "
             f"recompute {t.recompute * 1000:.0f} ms ({t.recomputed} embedded, {t.cached} cached), "
-            f"lexical {t.lexical * 1000:.0f} ms, fuse {t.fuse * 1000:.1f} ms",
+            f"lexical {t.lexical * 1000:.0f} ms, catalog {t.catalog * 1000:.0f} ms, "
+            f"fuse {t.fuse * 1000:.1f} ms",
             file=env.stderr,
         )

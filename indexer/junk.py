@@ -139,7 +139,10 @@ def measure(data: bytes) -> Shape:
     size = len(data)
     if size == 0:
         return Shape(0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-    long_bytes = sum(len(line) for line in data.split(b"\n") if len(line) > LONG_LINE)
+    # Lengths in C first: most files have no long line, and a Python pass over every line
+    # was half the CPU of reconciling 10k unchanged files with the disk.
+    lengths = list(map(len, data.split(b"\n")))
+    long_bytes = sum(n for n in lengths if n > LONG_LINE) if max(lengths) > LONG_LINE else 0
     spaces = _count(data, _WHITESPACE)
     visible = max(size - spaces, 1)
     letters = _count(data, _LETTERS)

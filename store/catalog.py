@@ -20,6 +20,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from sleuth.store import chunk_totals
+from sleuth.store.codes import CodesMixin
 from sleuth.store.errors import StoreError
 from sleuth.store.lexical import LexicalMixin
 from sleuth.store.paths import private_file
@@ -104,7 +106,7 @@ def _chunk(row: Sequence[Any]) -> ChunkRecord:
     )
 
 
-class Catalog(LexicalMixin):
+class Catalog(LexicalMixin, CodesMixin):
     """Typed access to the catalog database. Callers own transaction boundaries."""
 
     def __init__(self, path: Path, *, readonly: bool = False) -> None:
@@ -270,6 +272,11 @@ class Catalog(LexicalMixin):
         remove_text_of(self.db, path)
         ids = self._chunk_range(path)
         if ids:
+            gone = self.db.execute(
+                "SELECT count(*), coalesce(sum(tokens), 0) FROM chunks WHERE id BETWEEN ? AND ?",
+                (ids[0], ids[-1]),
+            ).fetchone()
+            chunk_totals.adjust(self.db, -int(gone[0]), -int(gone[1]))
             self.db.execute("DELETE FROM chunks WHERE id BETWEEN ? AND ?", (ids[0], ids[-1]))
             self.db.execute("UPDATE files SET chunk_count=0 WHERE path=?", (path,))
         self._bury(len(ids))
@@ -283,6 +290,8 @@ class Catalog(LexicalMixin):
         texts: Sequence[str],
         codes: Sequence[bytes],
     ) -> list[int]:
+        # Before the rows exist: an old catalog's first adjustment counts what is there.
+        chunk_totals.adjust(self.db, len(chunks), sum(c.tokens for c in chunks))
         ids: list[int] = []
         for chunk, text, code in zip(chunks, texts, codes, strict=True):
             cur = self.db.execute(
@@ -331,51 +340,6 @@ class Catalog(LexicalMixin):
                 found[int(row[0])] = StoredChunk(int(row[0]), _file(row[1:9]), _chunk(row[9:]))
         return found
 
-    def codes(self, ids: Sequence[int] | None = None) -> tuple[list[int], list[bytes]]:
-        """(chunk ids, code bytes) of every chunk, or of ``ids`` in the order found."""
-        if ids is None:
-            rows = self.db.execute("SELECT id, code FROM chunks ORDER BY id").fetchall()
-        else:
-            rows = []
-            wanted = [int(i) for i in ids]
-            for start in range(0, len(wanted), 500):
-                part = wanted[start : start + 500]
-                marks = ",".join("?" * len(part))
-                rows += self.db.execute(
-                    f"SELECT id, code FROM chunks WHERE id IN ({marks})", part
-                ).fetchall()
-        return [int(r[0]) for r in rows], [bytes(r[1]) for r in rows]
-
-    def codes_of_file(self, path: str) -> dict[tuple[bytes, str], bytes]:
-        """(text hash, context) -> code for a file's current chunks: what an edit can reuse."""
-        rows = self.db.execute(
-            "SELECT c.text_hash, c.context, c.code FROM chunks c JOIN files f "
-            "ON c.id BETWEEN f.first_chunk AND f.first_chunk + f.chunk_count - 1 WHERE f.path=?",
-            (path,),
-        )
-        return {(bytes(h), str(ctx)): bytes(code) for h, ctx, code in rows}
-
-    def text_hashes(self) -> tuple[list[int], list[bytes]]:
-        """(chunk ids, text hashes) of every chunk: a scan, since an index on text_hash would
-        cost ~30 bytes per chunk on disk for what one run needs once, in memory."""
-        rows = self.db.execute("SELECT id, text_hash FROM chunks").fetchall()
-        return [int(r[0]) for r in rows], [bytes(r[1]) for r in rows]
-
-    def chunk_codes(self, ids: Sequence[int]) -> list[tuple[int, str, str, bytes, bytes]]:
-        """(id, file path, context, text hash, code) of the chunks in ``ids`` still present."""
-        found: list[tuple[int, str, str, bytes, bytes]] = []
-        wanted = [int(i) for i in ids]
-        for start in range(0, len(wanted), 500):
-            part = wanted[start : start + 500]
-            marks = ",".join("?" * len(part))
-            rows = self.db.execute(
-                "SELECT c.id, f.path, c.context, c.text_hash, c.code FROM chunks c "
-                f"JOIN files f ON f.id=c.file_id WHERE c.id IN ({marks})",
-                part,
-            )
-            found += [(int(i), str(p), str(c), bytes(h), bytes(code)) for i, p, c, h, code in rows]
-        return found
-
     def all_chunk_ids(self) -> list[int]:
         return [int(r[0]) for r in self.db.execute("SELECT id FROM chunks ORDER BY id")]
 
@@ -390,8 +354,7 @@ class Catalog(LexicalMixin):
     # -- counts -------------------------------------------------------------------------
     def counts(self) -> tuple[int, int]:
         files = self.db.execute("SELECT count(*) FROM files").fetchone()[0]
-        chunks = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
-        return int(files), int(chunks)
+        return int(files), chunk_totals.totals(self.db)[0]
 
     def counts_by_kind(self) -> dict[str, tuple[int, int, int]]:
         """kind -> (files, chunks, raw bytes)."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
@@ -60,27 +61,33 @@ class Codebook:
         projected = (np.asarray(vectors, np.float32) - self.mean) @ self.basis
         return projected.astype(np.float32, copy=False)
 
+    @cached_property
+    def _bit_layout(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8], FloatArray]:
+        """For each code bit in order: its axis, its shift within the axis's level index
+        (most significant first), and its place value ``2**shift``. Per-axis loops over ~300
+        axes cost more than the arithmetic at every encode and every query."""
+        axis = np.repeat(np.arange(len(self.bits), dtype=np.int64), self.bits.astype(np.int64))
+        starts = np.concatenate([[0], np.cumsum(self.bits.astype(np.int64))[:-1]])
+        within = np.arange(len(axis), dtype=np.int64) - starts[axis]
+        shift = (self.bits.astype(np.int64)[axis] - 1 - within).astype(np.uint8)
+        return axis, shift, (2.0**shift).astype(np.float32)
+
     def encode(self, vectors: FloatArray) -> CodeArray:
         y = self._project(vectors)
         levels = (1 << self.bits.astype(np.int64)).astype(np.float32)
         index = np.clip(np.floor(y / self.step + levels / 2), 0, levels - 1).astype(np.uint8)
         # Each axis's bits, most significant first, axes in order; then bytes MSB first.
-        bit_rows = [(index[:, [a]] >> self._shifts(a)) & 1 for a in range(len(self.bits))]
-        bits = np.concatenate(bit_rows, axis=1).astype(np.uint8)
+        axis, shift, _ = self._bit_layout
+        bits = (index[:, axis] >> shift) & 1
         packed: CodeArray = np.packbits(bits, axis=1)
         return packed
-
-    def _shifts(self, axis: int) -> npt.NDArray[np.uint8]:
-        return np.arange(int(self.bits[axis]) - 1, -1, -1, dtype=np.uint8)[None, :]
 
     def bit_weights(self, query: FloatArray) -> FloatArray:
         """What each code bit adds to ``query · decoded(code)`` when it is set."""
         q = np.asarray(query, np.float32) @ self.basis
-        parts = [
-            q[a] * self.step[a] * (2.0 ** self._shifts(a)[0]).astype(np.float32)
-            for a in range(len(self.bits))
-        ]
-        return np.concatenate(parts).astype(np.float32)
+        axis, _, value = self._bit_layout
+        weights: FloatArray = ((q * self.step)[axis] * value).astype(np.float32)
+        return weights
 
     def offset(self, query: FloatArray) -> float:
         """What every code adds to ``query · decoded(code)`` whatever its bits: the mean's part

@@ -2,17 +2,18 @@
 
 Commit protocol of a write batch (see ``Writer.commit``): catalog rows, lexical postings and
 per-chunk codes go into one open SQLite transaction; if the collection is large enough to have
-a usearch graph, the graph is updated in memory and saved as the *next* generation file; then
-the transaction that names that generation commits. A crash before the commit leaves the
-previous generation live and an orphan file that the next writer deletes; after it, the new
-file is complete on disk. Readers take the generation from their own SQLite snapshot.
+a usearch graph and the commit merges into it (see ``sleuth.store.graph_state``: most commits
+do not), the graph is saved as the *next* generation file; then the transaction that names
+that file commits. A crash before the commit leaves the previous graph live and an orphan file
+that the next writer deletes; after it, the new file is complete on disk. Readers take the
+graph's state from their own SQLite snapshot.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
 
@@ -22,6 +23,14 @@ from sleuth.store import codebook
 from sleuth.store.catalog import CATALOG_FILE, Catalog
 from sleuth.store.errors import IndexMissingError, StoreError
 from sleuth.store.footprint import Footprint, measure
+from sleuth.store.graph_state import (
+    GraphState,
+    adopt_old_graph,
+    read_state,
+    tail_codes,
+    tail_count,
+    write_state,
+)
 from sleuth.store.lock import WriteLock
 from sleuth.store.manifest import (
     MANIFEST_FILE,
@@ -66,13 +75,20 @@ class Upsert:
     reused: dict[int, bytes] = field(default_factory=dict)
     # The extracted text the chunks point into, for a file that is not read verbatim.
     text: str | None = None
+    # The pipeline asks for the codes twice (to remember them for sharing, then to commit):
+    # encode once. Keyed by the coder, which is the index's for the whole run.
+    _coded: tuple[Coder, list[bytes]] | None = field(default=None, init=False, repr=False)
 
     def codes(self, coder: Coder) -> list[bytes]:
+        if self._coded is not None and self._coded[0] is coder:
+            return self._coded[1]
         fresh = iter(coder.encode(self.vectors)) if len(self.vectors) else iter(())
-        return [
+        codes = [
             self.reused[i] if i in self.reused else bytes(next(fresh))
             for i in range(len(self.chunks))
         ]
+        self._coded = (coder, codes)
+        return codes
 
 
 @dataclass(slots=True)
@@ -166,15 +182,22 @@ class Index:
 
     def footprint(self) -> Footprint:
         chunks = self.catalog.counts()[1]
-        return measure(self.directory, self.generation, chunks * self.coder.size)
+        state = self.graph_state
+        generation = state.generation if state is not None else self.generation
+        return measure(self.directory, generation, chunks * self.coder.size)
 
     @property
     def graph_active(self) -> bool:
         return self.catalog.get_meta("graph") == "1"
 
+    @property
+    def graph_state(self) -> GraphState | None:
+        return read_state(self.catalog, self.generation)
+
     def load_graph(self, *, view: bool = True) -> Graph:
-        path = vectors_file(self.directory, self.generation)
-        return Graph.load(path, self.coder, view=view)
+        state = self.graph_state
+        generation = state.generation if state is not None else self.generation
+        return Graph.load(vectors_file(self.directory, generation), self.coder, view=view)
 
     @contextlib.contextmanager
     def writer(self, *, wait: bool = False, timeout: float = 0.0) -> Iterator[Writer]:
@@ -193,15 +216,29 @@ class Writer:
 
     def __init__(self, index: Index) -> None:
         self.index = index
+        adopt_old_graph(index.catalog, index.generation)
         self._remove_orphans()
-        self.graph = index.load_graph(view=False) if index.graph_active else None
+        # Loaded when a commit first merges into it (most commits only touch the catalog).
+        self.graph: Graph | None = None
+
+    def _kept_files(self) -> set[int]:
+        """Graph files searches may still read: the live one, the one before the last merge
+        while searches that read the catalog just before it may still run (two generations,
+        as for any older file), and any of the last three generations."""
+        live = self.index.generation
+        state = self.index.graph_state
+        kept = {live - 2, live - 1, live}
+        if state is not None:
+            kept.add(state.generation)
+            if live - state.generation <= 2:  # as long as any older generation is kept
+                kept.add(state.previous)
+        return kept
 
     def _remove_orphans(self) -> None:
-        live = self.index.generation
+        kept = self._kept_files()
         for path in self.index.directory.glob("vectors.*.usearch"):
             number = path.name.split(".")[1]
-            # Two older generations stay for searches that read the catalog just before a commit.
-            if number.isdigit() and not live - 2 <= int(number) <= live:
+            if number.isdigit() and int(number) not in kept:
                 path.unlink(missing_ok=True)
         for path in self.index.directory.glob(".vectors.*.tmp"):
             path.unlink(missing_ok=True)
@@ -239,32 +276,51 @@ class Writer:
         except BaseException:
             # The in-memory graph may hold changes the catalog rolled back: start again from disk.
             vectors_file(index.directory, next_generation).unlink(missing_ok=True)
-            self.graph = index.load_graph(view=False) if index.graph_active else None
+            self.graph = None
             raise
-        vectors_file(index.directory, next_generation - 3).unlink(missing_ok=True)
+        # Graph files of earlier merges: a build merges every TAIL_MAX chunks.
+        self._remove_orphans()
         return CommitResult(len(added_keys), len(removed))
 
     def _update_graph(
         self, removed: list[int], keys: list[int], codes: list[CodeArray], generation: int
     ) -> None:
-        """Keep the usearch graph in step, creating it once the collection outgrows a flat scan."""
+        """Keep the graph's state in step; create the graph once the collection outgrows a
+        flat scan, and merge the tail and the dead entries into it when they pile up."""
         index = self.index
-        manifest = index.manifest
-        if self.graph is None:
-            if index.catalog.counts()[1] <= manifest.graph_min_chunks:
+        catalog = index.catalog
+        state = index.graph_state
+        if state is None:
+            if catalog.counts()[1] <= index.manifest.graph_min_chunks:
                 return
-            self.graph = Graph.create(index.coder, manifest.connectivity)
-            all_ids, all_codes = index.catalog.codes()
-            if all_ids:
-                self.graph.add(
-                    all_ids, np.frombuffer(b"".join(all_codes), np.uint8).reshape(len(all_ids), -1)
-                )
-            index.catalog.set_meta("graph", "1")
-        else:
-            self.graph.remove(removed)
-            if keys:
-                self.graph.add(keys, np.concatenate(codes, axis=0))
+            self.graph = Graph.create(index.coder, index.manifest.connectivity)
+            upto = self._add_tail(0)
+            self.graph.save(vectors_file(index.directory, generation))
+            write_state(catalog, GraphState(generation, upto, 0, generation, len(self.graph)))
+            return
+        dead = state.dead + sum(1 for k in removed if k <= state.upto)
+        state = replace(state, dead=dead)
+        # Not catalog.counts(): a count of every chunk at every commit is O(n) each time.
+        if not state.needs_merge(tail_count(catalog, state.upto)):
+            write_state(catalog, state)
+            return
+        if self.graph is None:
+            self.graph = index.load_graph(view=False)
+        stored = self.graph.stored_keys()
+        live = np.asarray(catalog.all_chunk_ids(), np.int64)
+        self.graph.remove([int(k) for k in np.setdiff1d(stored, live)])
+        upto = self._add_tail(state.upto)
         self.graph.save(vectors_file(index.directory, generation))
+        merged = GraphState(generation, max(upto, state.upto), 0, state.generation, len(self.graph))
+        write_state(catalog, merged)
+
+    def _add_tail(self, upto: int) -> int:
+        """Add the chunks above ``upto`` to the loaded graph; returns the highest id added."""
+        assert self.graph is not None
+        ids, codes = tail_codes(self.index.catalog, upto)
+        if ids:
+            self.graph.add(ids, np.frombuffer(b"".join(codes), np.uint8).reshape(len(ids), -1))
+        return max(ids, default=upto)
 
     def check(self) -> list[str]:
         return check_consistency(self.index)
@@ -278,13 +334,14 @@ def check_consistency(index: Index) -> list[str]:
     if bad := sum(1 for c in codes if len(c) != size):
         problems.append(f"{bad} chunks have a code of the wrong size")
     problems += text_problems(index.catalog.db)
-    if index.graph_active:
+    state = index.graph_state
+    if state is not None:
         graph_ids = {int(k) for k in index.load_graph(view=True).stored_keys()}
-        catalog_ids = set(ids)
+        catalog_ids = {i for i in ids if i <= state.upto}  # the tail is scanned flat
         if missing := catalog_ids - graph_ids:
             problems.append(f"{len(missing)} chunks are missing from the graph")
-        if extra := graph_ids - catalog_ids:
-            problems.append(f"{len(extra)} graph entries have no chunk")
+        if (extra := len(graph_ids - catalog_ids)) != state.dead:
+            problems.append(f"{extra} graph entries have no chunk, {state.dead} recorded")
     return problems
 
 

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from sleuth.store import chunk_totals
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +34,11 @@ class LexicalMixin:
         return self.lexical_match(terms, limit).hits
 
     def lexical_match(
-        self, terms: Sequence[str], limit: int, also: Iterable[int] = ()
+        self,
+        terms: Sequence[str],
+        limit: int,
+        also: Iterable[int] = (),
+        within: Container[int] | None = None,
     ) -> LexicalMatch:
         """BM25's best ``limit`` chunks, and how much of the query each of them (and each
         chunk of ``also``) contains.
@@ -41,39 +47,93 @@ class LexicalMixin:
         for phrase queries) and the scores are summed here. ``coverage`` is the idf-weighted
         share of the query's terms found in a chunk: 1.0 when it holds them all, whatever the
         query's length or the index's size. A term found nowhere counts with the idf of a
-        term in no chunk, so a query about words the index lacks covers little.
+        term in no chunk, so a query about words the index lacks covers little. ``within``
+        (a filter's scope) limits the hits, not the statistics.
+
+        A term in more than ``COMMON_POSTINGS`` chunks is not read in full (at a million
+        chunks, half of them: 0.5 s of Python): it is looked up only in the chunks the rarer
+        terms found and in ``also``, where it can change the order; and, when those chunks
+        cannot fill ``limit`` or a chunk holding only common terms could outscore the last of
+        them, among the shortest chunks holding the rarest common term (which is exact for
+        one common term, since BM25 then depends on length alone).
         """
-        live = self.db.execute("SELECT count(*), avg(tokens) FROM chunks").fetchone()
-        total, average = int(live[0]), float(live[1] or 1.0)
+        total, tokens = chunk_totals.totals(self.db)
+        average = tokens / total if total else 1.0
         if total == 0:
             return LexicalMatch([], {})
-        k1, b = 1.2, 0.75
-        scores: dict[int, float] = {}
-        matched: dict[int, float] = {}
+        bm25 = _Bm25(total, average)
+        rare: list[tuple[str, float]] = []
+        common: list[tuple[str, float, int]] = []
         query_idf = 0.0
         for term in dict.fromkeys(terms):
             try:
-                rows = self.db.execute(
-                    "SELECT l.rowid, c.tokens FROM lexical l JOIN chunks c ON c.id = l.rowid "
-                    "WHERE lexical MATCH ?",
-                    (term,),
-                ).fetchall()
+                df = int(self.db.execute(_COUNT, (term,)).fetchone()[0])
             except sqlite3.OperationalError:
                 continue  # a term the FTS5 grammar rejects matches nothing
-            df = len(rows)
-            idf = math.log(1.0 + (total - df + 0.5) / (df + 0.5))
+            idf = bm25.idf(df)
             query_idf += idf
-            for chunk_id, tokens in rows:
-                weight = idf * (k1 + 1.0) / (1.0 + k1 * (1.0 - b + b * tokens / average))
-                scores[chunk_id] = scores.get(chunk_id, 0.0) + weight
-                matched[chunk_id] = matched.get(chunk_id, 0.0) + idf
-        best = sorted(scores.items(), key=lambda item: -item[1])[:limit]
-        hits = [(int(i), float(v)) for i, v in best]
-        wanted = {i for i, _ in hits}.union(also)
+            if df > COMMON_POSTINGS:
+                common.append((term, idf, df))
+            elif df:
+                rare.append((term, idf))
+        tally = _Tally()
+        for term, idf in rare:
+            rows = self.db.execute(_POSTINGS, (term,)).fetchall()
+            tally.add(rows, idf, bm25)
+        tally.found_by_rare = set(tally.scores)
+        wanted = set(also)
+        if common:
+            common.sort(key=lambda c: c[2])
+            self._add_common(tally, rare, common, bm25, limit, wanted, within is not None)
+        hits = tally.best(limit, within)
+        wanted.update(i for i, _ in hits)
         coverage = {
-            i: min(1.0, matched.get(i, 0.0) / query_idf) if query_idf > 0 else 0.0 for i in wanted
+            i: min(1.0, tally.matched.get(i, 0.0) / query_idf) if query_idf > 0 else 0.0
+            for i in wanted
         }
         return LexicalMatch(hits, coverage)
+
+    def _add_common(
+        self,
+        tally: _Tally,
+        rare: list[tuple[str, float]],
+        common: list[tuple[str, float, int]],
+        bm25: _Bm25,
+        limit: int,
+        also: set[int],
+        scoped: bool,
+    ) -> None:
+        """Score the common terms where they can matter (see ``lexical_match``)."""
+        # Best possible weight of the common terms in a chunk that holds none of the rare ones.
+        ceiling = sum(idf for _, idf, _ in common) * bm25.weight(0)
+        if scoped or len(tally.scores) < limit or tally.kth(limit) < ceiling:
+            # Within a filter's scope few of the shortest chunks may be in it: look further.
+            fill = (SCOPED_FILL if scoped else 4) * limit
+            rows = self.db.execute(_SHORTEST, (common[0][0], fill)).fetchall()
+            tally.lengths.update((int(i), int(n)) for i, n in rows)
+        for term, idf, _ in common:
+            holders: set[int] = set()
+            for other, _ in rare:  # FTS5 intersects the two lists in C, skipping ahead
+                pair = f'"{other}" AND "{term}"'
+                holders.update(int(r[0]) for r in self.db.execute(_ROWIDS, (pair,)))
+            # Chunks no rare term found (the shortest ones above, and ``also``): ask by rowid.
+            outside = [i for i in (*tally.lengths, *also) if i not in tally.found_by_rare]
+            holders.update(self._holding(term, outside))
+            tally.add([(i, tally.lengths[i]) for i in holders if i in tally.lengths], idf, bm25)
+            # A chunk of ``also`` that holds only common terms is not ranked, but covered.
+            tally.matched_only([i for i in holders if i not in tally.lengths], idf)
+
+    def _holding(self, term: str, ids: Sequence[int]) -> set[int]:
+        found: set[int] = set()
+        for start in range(0, len(ids), 200):
+            part = list(dict.fromkeys(ids[start : start + 200]))
+            marks = ",".join("?" * len(part))
+            rows = self.db.execute(
+                f"SELECT rowid FROM lexical WHERE lexical MATCH ? AND rowid IN ({marks})",
+                (f'"{term}"', *part),
+            )
+            found.update(int(r[0]) for r in rows)
+        return found
 
     def reset_lexical(self) -> None:
         # A contentless table accepts no DELETE; 'delete-all' is its way to start over.
@@ -87,3 +147,65 @@ class LexicalMixin:
         if count:
             dead = int(self.get_meta("dead_lexical", "0")) + count
             self.set_meta("dead_lexical", str(dead))
+
+
+# A term in more chunks than this is not read in full (see ``lexical_match``). Reading a
+# posting list costs ~1 us a chunk in Python; this bounds one term's cost near 20-30 ms.
+COMMON_POSTINGS = 20_000
+SCOPED_FILL = 100  # x limit: the shortest chunks of a common term read when a filter is on
+_COUNT = "SELECT count(*) FROM lexical WHERE lexical MATCH ?"
+_ROWIDS = "SELECT rowid FROM lexical WHERE lexical MATCH ?"
+_POSTINGS = (
+    "SELECT l.rowid, c.tokens FROM lexical l JOIN chunks c ON c.id = l.rowid WHERE lexical MATCH ?"
+)
+_SHORTEST = _POSTINGS + " ORDER BY c.tokens, l.rowid LIMIT ?"
+
+
+@dataclass(frozen=True, slots=True)
+class _Bm25:
+    """BM25 with binary term frequency (the table keeps no frequencies)."""
+
+    total: int
+    average: float
+    k1: float = 1.2
+    b: float = 0.75
+
+    def idf(self, df: int) -> float:
+        return math.log(1.0 + (self.total - df + 0.5) / (df + 0.5))
+
+    def weight(self, tokens: int) -> float:
+        """A term's weight in a chunk of ``tokens``, per unit of idf."""
+        k1, b = self.k1, self.b
+        return (k1 + 1.0) / (1.0 + k1 * (1.0 - b + b * tokens / self.average))
+
+
+class _Tally:
+    """Scores and matched idf per chunk as terms are added."""
+
+    def __init__(self) -> None:
+        self.scores: dict[int, float] = {}
+        self.matched: dict[int, float] = {}
+        self.lengths: dict[int, int] = {}
+        self.found_by_rare: set[int] = set()
+
+    def add(self, rows: Iterable[tuple[int, int]], idf: float, bm25: _Bm25) -> None:
+        for chunk_id, tokens in rows:
+            self.scores[chunk_id] = self.scores.get(chunk_id, 0.0) + idf * bm25.weight(tokens)
+            self.matched[chunk_id] = self.matched.get(chunk_id, 0.0) + idf
+            self.lengths[chunk_id] = tokens
+
+    def matched_only(self, ids: Iterable[int], idf: float) -> None:
+        for chunk_id in ids:
+            self.matched[chunk_id] = self.matched.get(chunk_id, 0.0) + idf
+
+    def kth(self, k: int) -> float:
+        ordered = sorted(self.scores.values(), reverse=True)
+        return ordered[k - 1] if len(ordered) >= k else 0.0
+
+    def best(self, limit: int, within: Container[int] | None) -> list[tuple[int, float]]:
+        # Ties by chunk id, so the order does not depend on which terms were read first.
+        items = self.scores.items()
+        if within is not None:
+            items = {i: v for i, v in items if i in within}.items()
+        ranked = sorted(items, key=lambda item: (-item[1], item[0]))[:limit]
+        return [(int(i), float(v)) for i, v in ranked]
