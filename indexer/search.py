@@ -9,7 +9,8 @@ Every hit's ``score`` is the calibrated probability of relevance of
 :mod:`sleuth.indexer.calibration` (cosine and lexical coverage), and hits are shown in score
 order, so the number a person reads never rises down the list and the floor keeps a prefix.
 Hybrid candidates are the dense list plus the best BM25 chunks the dense side missed, whose
-cosine is computed too, so every hybrid hit is scored on the same evidence. The hybrid
+cosine is computed too (re-embedded only if their code says they could reach the top k),
+so every hybrid hit is scored on the same evidence. The hybrid
 curve's blend of cosine and coverage was chosen for ranking (bench/calibrate.py): on
 pyfaq-quick it ranks at nDCG@10 0.889, against 0.893 for the RRF order kept as
 ``order="rrf"`` (scores then capped by those above) and 0.886 for dense alone.
@@ -17,10 +18,9 @@ pyfaq-quick it ranks at nDCG@10 0.889, against 0.893 for the RRF order kept as
 
 from __future__ import annotations
 
-import re
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -28,6 +28,15 @@ import numpy as np
 from sleuth.indexer.calibration import Calibration, calibration_for
 from sleuth.indexer.chunking import chunk_input
 from sleuth.indexer.embedder import Embedder
+from sleuth.indexer.hits import MODES as MODES
+from sleuth.indexer.hits import Hit as Hit
+from sleuth.indexer.hits import Mode as Mode
+from sleuth.indexer.hits import Scored as _Scored
+from sleuth.indexer.hits import SearchResult as SearchResult
+from sleuth.indexer.hits import Timings as Timings
+from sleuth.indexer.hits import fuse as _fuse
+from sleuth.indexer.hits import lexical_terms as lexical_terms
+from sleuth.indexer.hits import non_increasing as _non_increasing
 from sleuth.indexer.recompute import Candidate, Fit, rescore
 from sleuth.indexer.source import read_texts
 from sleuth.store.cache import VectorCache, cache_bound
@@ -38,8 +47,6 @@ from sleuth.store.records import StoredChunk
 from sleuth.store.scope import FileScope, KeyArray, chunks_in_scope
 from sleuth.store.vectors import FloatArray
 
-Mode = Literal["hybrid", "semantic", "lexical"]
-MODES: tuple[Mode, ...] = ("hybrid", "semantic", "lexical")
 Order = Literal["score", "rrf"]
 ChunkFilter = Callable[[StoredChunk], bool]
 # At most this many chunks are re-embedded per query (usually fewer: see indexer.recompute);
@@ -50,8 +57,6 @@ DEFAULT_CANDIDATES: dict[StorageMode, int] = {"compact": 20, "minimal": 60, "ful
 # of CPU per 1,000 chunks, bench section ``graph``); a larger one goes through the index's
 # own search, over-fetching until enough candidates are in scope.
 SCOPED_SCAN_MAX = 50_000
-# What FTS5's unicode61 tokenizer treats as one token (underscore separates, as there).
-_TERM = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,63 +77,11 @@ class SearchOptions:
 
 
 @dataclass(frozen=True, slots=True)
-class Hit:
-    chunk: StoredChunk
-    text: str
-    score: float  # calibrated probability of relevance, 0..1
-    similarity: float | None  # exact cosine; None for lexical mode
-    mode: Mode
-    coverage: float | None = None  # idf-weighted share of the query's terms; None: not looked up
-
-    @property
-    def path(self) -> str:
-        return self.chunk.file.path
-
-
-@dataclass(slots=True)
-class Timings:
-    embed_query: float = 0.0
-    ann: float = 0.0
-    recompute: float = 0.0
-    lexical: float = 0.0
-    catalog: float = 0.0  # chunk rows looked up for the dense and lexical candidates
-    fuse: float = 0.0
-    recomputed: int = 0
-    cached: int = 0
-
-
-@dataclass(slots=True)
-class SearchResult:
-    hits: list[Hit]
-    stale: int = 0
-    timings: Timings = field(default_factory=Timings)
-
-
-@dataclass(frozen=True, slots=True)
 class _Allowed:
     """The chunks a filter's scope lets through, sorted and as a set."""
 
     ids: KeyArray
     members: set[int]
-
-
-@dataclass(slots=True)
-class _Scored:
-    chunk: StoredChunk
-    text: str
-    score: float  # cosine (dense) or BM25 (lexical)
-
-
-def lexical_terms(query: str) -> list[str]:
-    """The query's words, deduplicated ignoring case, as single-token lexical lookups.
-
-    The words keep their case: FTS5 folds case with its own Unicode tables, which can
-    disagree with Python's ``str.lower`` on rarer scripts.
-    """
-    seen: dict[str, str] = {}
-    for word in _TERM.findall(query):
-        seen.setdefault(word.casefold(), word)
-    return list(seen.values())
 
 
 class Searcher:
@@ -438,23 +391,3 @@ class Searcher:
         catalog = result.timings.catalog - catalog_before
         result.timings.lexical = time.perf_counter() - t0 - catalog
         return out, match.coverage
-
-
-def _non_increasing(hits: list[Hit]) -> list[Hit]:
-    """Scores clipped to never rise down the list, so a kept order still reads consistently."""
-    out: list[Hit] = []
-    ceiling = 1.0
-    for hit in hits:
-        ceiling = min(ceiling, hit.score)
-        out.append(replace(hit, score=ceiling))
-    return out
-
-
-def _fuse(dense: Iterable[_Scored], lexical: Iterable[_Scored], k: int, weight: float) -> list[int]:
-    """Chunk ids by weighted Reciprocal Rank Fusion, best first."""
-    fused: dict[int, float] = {}
-    for rank, item in enumerate(dense, 1):
-        fused[item.chunk.id] = fused.get(item.chunk.id, 0.0) + 1.0 / (k + rank)
-    for rank, item in enumerate(lexical, 1):
-        fused[item.chunk.id] = fused.get(item.chunk.id, 0.0) + weight / (k + rank)
-    return sorted(fused, key=lambda i: -fused[i])
