@@ -13,6 +13,10 @@ import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import threading
 
 
 @contextmanager
@@ -33,3 +37,29 @@ def held_interrupts() -> Iterator[Callable[[], bool]]:
         yield lambda: came
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
+def stop_on_signals(stop: threading.Event, *, second_ctrl_c_raises: bool = False) -> Iterator[None]:
+    """SIGTERM and SIGINT set ``stop`` for a long-running loop (serve, watch) to end cleanly;
+    with ``second_ctrl_c_raises`` a second Ctrl-C raises KeyboardInterrupt at once. Off the
+    main thread signals cannot be handled, so the block runs as is."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        if second_ctrl_c_raises and signum == signal.SIGINT and stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    saved: dict[signal.Signals, Callable[[int, FrameType | None], object] | int | None] = {}
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        saved[sig] = signal.signal(sig, handle)
+    try:
+        yield
+    finally:
+        for sig, previous in saved.items():
+            signal.signal(sig, previous)

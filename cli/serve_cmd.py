@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import os
-import signal
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-from types import FrameType
 
 from sleuth.cli.common import (
     IndexOpt,
@@ -20,6 +16,7 @@ from sleuth.cli.common import (
     open_existing,
 )
 from sleuth.cli.env import Env
+from sleuth.cli.interrupts import stop_on_signals
 from sleuth.cli.server import Server, Worker
 from sleuth.cli.service import Service
 from sleuth.indexer.embedder import Embedder
@@ -64,23 +61,3 @@ def start(directory: Path, make: Callable[[], Embedder], *, model: Path | None) 
 
 def say(env: Env, text: str) -> None:
     print(f"sleuth: {text}", file=env.stderr, flush=True)
-
-
-@contextmanager
-def stop_on_signals(stop: threading.Event) -> Iterator[None]:
-    """SIGTERM and SIGINT end the accept loop (within a second); the socket is removed."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handle(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    saved: dict[signal.Signals, Callable[[int, FrameType | None], object] | int | None] = {}
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        saved[sig] = signal.signal(sig, handle)
-    try:
-        yield
-    finally:
-        for sig, previous in saved.items():
-            signal.signal(sig, previous)

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import json
-import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
 from typing import Annotated
 
 import typer
@@ -31,6 +27,7 @@ from sleuth.cli.common import (
     require_paths,
 )
 from sleuth.cli.env import Env
+from sleuth.cli.interrupts import stop_on_signals
 from sleuth.cli.server import Server, Worker
 from sleuth.cli.service import LockedEmbedder, Service
 from sleuth.indexer.embedder import Embedder
@@ -118,7 +115,7 @@ def watch(
         watcher.run_once()
         return
     try:
-        with _stop_on_signals(stop):
+        with stop_on_signals(stop, second_ctrl_c_raises=True):
             watcher.run()
     finally:
         hosted.stop()
@@ -234,25 +231,3 @@ def describe(s: Summary) -> str:
     if s.files_unchanged:
         parts.append(f"{s.files_unchanged} unchanged")
     return ", ".join(parts) + f" in {s.seconds:.1f}s"
-
-
-@contextmanager
-def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
-    """SIGTERM/SIGINT finish the current batch; a second Ctrl-C interrupts it."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handle(signum: int, frame: FrameType | None) -> None:
-        if signum == signal.SIGINT and stop.is_set():
-            raise KeyboardInterrupt
-        stop.set()
-
-    saved: dict[signal.Signals, Callable[[int, FrameType | None], object] | int | None] = {}
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        saved[sig] = signal.signal(sig, handle)
-    try:
-        yield
-    finally:
-        for sig, previous in saved.items():
-            signal.signal(sig, previous)
