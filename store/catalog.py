@@ -23,6 +23,20 @@ from typing import Any
 from sleuth.store import chunk_totals
 from sleuth.store.codes import CodesMixin
 from sleuth.store.errors import StoreError
+from sleuth.store.filepaths import FILE_COLS as _FILE_COLS
+from sleuth.store.filepaths import (
+    FILE_DIRS,
+    FILES,
+    FILES_COLUMNS,
+    PATH,
+    UPGRADABLE,
+    at_path,
+    dir_id,
+    split,
+    stored_title,
+    upgrade,
+)
+from sleuth.store.filepaths import SCHEMA as DIRS_SCHEMA
 from sleuth.store.lexical import LexicalMixin
 from sleuth.store.paths import private_file
 from sleuth.store.records import ChunkRecord, FileRecord, StoredChunk
@@ -30,24 +44,14 @@ from sleuth.store.texts import SCHEMA as _TEXTS_SCHEMA
 from sleuth.store.texts import remove_text_of
 
 CATALOG_FILE = "catalog.sqlite3"
-_SCHEMA_VERSION = 5
+_SCHEMA_VERSION = 6
 
 _SCHEMA = (
     """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS files (
-    id INTEGER PRIMARY KEY,
-    path TEXT NOT NULL UNIQUE,
-    root TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    mtime_ns INTEGER NOT NULL,
-    sha256 BLOB NOT NULL,
-    verbatim INTEGER NOT NULL,
-    title TEXT NOT NULL DEFAULT '',
-    first_chunk INTEGER NOT NULL DEFAULT 0,
-    chunk_count INTEGER NOT NULL DEFAULT 0
-);
+CREATE TABLE IF NOT EXISTS files ("""
+    + FILES_COLUMNS
+    + """);
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     file_id INTEGER NOT NULL,
@@ -68,9 +72,9 @@ CREATE VIRTUAL TABLE IF NOT EXISTS lexical USING fts5(
 );
 """
     + _TEXTS_SCHEMA
+    + DIRS_SCHEMA
 )
 
-_FILE_COLS = "f.path, f.root, f.kind, f.size, f.mtime_ns, f.sha256, f.verbatim, f.title"
 _CHUNK_COLS = (
     'c.ordinal, c.start, c."end", c.line_start, c.line_end, c.page, c.context, c.tokens, '
     "c.text_hash"
@@ -124,6 +128,8 @@ class Catalog(LexicalMixin, CodesMixin):
                 self.db.execute("PRAGMA auto_vacuum=INCREMENTAL")
                 self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
+            if readonly and self._version() == UPGRADABLE:
+                Catalog(path).close()  # a short write connection upgrades it in place
             if readonly:
                 self._check_version(self._version())
             else:
@@ -138,7 +144,7 @@ class Catalog(LexicalMixin, CodesMixin):
     def _check_version(version: int) -> None:
         if version > _SCHEMA_VERSION:
             raise StoreError(f"catalog schema {version} is newer than this sleuth understands")
-        if 0 < version < _SCHEMA_VERSION:
+        if 0 < version < _SCHEMA_VERSION and version != UPGRADABLE:
             raise StoreError(
                 f"catalog schema {version} is from an older sleuth; delete the index and rebuild"
             )
@@ -146,7 +152,11 @@ class Catalog(LexicalMixin, CodesMixin):
     def _migrate(self) -> None:
         version = self._version()
         self._check_version(version)
-        if version < _SCHEMA_VERSION:
+        if version == UPGRADABLE:
+            with self.transaction():
+                upgrade(self.db)
+                self.db.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
+        elif version < _SCHEMA_VERSION:
             # executescript commits on its own, so the script carries its own transaction.
             self.db.executescript(
                 f"BEGIN IMMEDIATE; {_SCHEMA} PRAGMA user_version={_SCHEMA_VERSION}; COMMIT;"
@@ -203,35 +213,38 @@ class Catalog(LexicalMixin, CodesMixin):
 
     # -- files --------------------------------------------------------------------------
     def files(self) -> dict[str, FileRecord]:
-        rows = self.db.execute(f"SELECT {_FILE_COLS} FROM files f")
+        rows = self.db.execute(f"SELECT {_FILE_COLS} FROM {FILES}")
         return {str(row[0]): _file(row) for row in rows}
 
     def file(self, path: str) -> FileRecord | None:
-        row = self.db.execute(f"SELECT {_FILE_COLS} FROM files f WHERE f.path=?", (path,))
+        row = self.db.execute(f"SELECT {_FILE_COLS} FROM {FILES} WHERE {at_path()}", split(path))
         found = row.fetchone()
         return _file(found) if found else None
 
     def file_id(self, path: str) -> int | None:
-        row = self.db.execute("SELECT id FROM files WHERE path=?", (path,)).fetchone()
-        return int(row[0]) if row else None
+        row = self.db.execute(f"SELECT id FROM files WHERE {at_path('')}", split(path))
+        found = row.fetchone()
+        return int(found[0]) if found else None
 
     def upsert_file(self, record: FileRecord) -> int:
         """Insert or replace the file row; its old chunks must already be removed."""
+        folder, name = split(record.path)
         cur = self.db.execute(
-            "INSERT INTO files(path, root, kind, size, mtime_ns, sha256, verbatim, title) "
-            "VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(path) DO UPDATE SET root=excluded.root, "
+            "INSERT INTO files(dir, name, root, kind, size, mtime_ns, sha256, verbatim, title) "
+            "VALUES(?,?,?,?,?,?,?,?,?) ON CONFLICT(dir, name) DO UPDATE SET root=excluded.root, "
             "kind=excluded.kind, size=excluded.size, mtime_ns=excluded.mtime_ns, "
             "sha256=excluded.sha256, verbatim=excluded.verbatim, title=excluded.title "
             "RETURNING id",
             (
-                record.path,
-                record.root,
+                dir_id(self.db, folder),
+                name,
+                dir_id(self.db, record.root),
                 record.kind,
                 record.size,
                 record.mtime_ns,
                 bytes.fromhex(record.sha256),  # 32 bytes, not 64 characters: one per file
                 int(record.verbatim),
-                record.title,
+                stored_title(name, record.title),
             ),
         )
         return int(cur.fetchone()[0])
@@ -242,25 +255,37 @@ class Catalog(LexicalMixin, CodesMixin):
         Returns the chunk ids of a file that was indexed at the new path (now replaced).
         """
         replaced = self.remove_file(record.path) if record.path != old else []
+        folder, name = split(record.path)
+        # A title kept as "" (the old name) reads as the new name: what extraction gives.
         self.db.execute(
-            "UPDATE files SET path=?, root=?, size=?, mtime_ns=? WHERE path=?",
-            (record.path, record.root, record.size, record.mtime_ns, old),
+            f"UPDATE files SET dir=?, name=?, root=?, size=?, mtime_ns=? WHERE {at_path('')}",
+            (
+                dir_id(self.db, folder),
+                name,
+                dir_id(self.db, record.root),
+                record.size,
+                record.mtime_ns,
+                *split(old),
+            ),
         )
         return replaced
 
     def touch_file(self, path: str, size: int, mtime_ns: int) -> None:
-        self.db.execute("UPDATE files SET size=?, mtime_ns=? WHERE path=?", (size, mtime_ns, path))
+        self.db.execute(
+            f"UPDATE files SET size=?, mtime_ns=? WHERE {at_path('')}",
+            (size, mtime_ns, *split(path)),
+        )
 
     def remove_file(self, path: str) -> list[int]:
         """Delete a file and its chunks; returns the removed chunk ids (for the vector index)."""
         ids = self.remove_chunks_of(path)
-        self.db.execute("DELETE FROM files WHERE path=?", (path,))
+        self.db.execute(f"DELETE FROM files WHERE {at_path('')}", split(path))
         return ids
 
     def _chunk_range(self, path: str) -> range:
         """A file's chunk ids: one run, as ``add_chunks`` gives them (the rowid is the index)."""
         row = self.db.execute(
-            "SELECT first_chunk, chunk_count FROM files WHERE path=?", (path,)
+            f"SELECT first_chunk, chunk_count FROM files WHERE {at_path('')}", split(path)
         ).fetchone()
         return range(int(row[0]), int(row[0]) + int(row[1])) if row else range(0)
 
@@ -278,7 +303,7 @@ class Catalog(LexicalMixin, CodesMixin):
             ).fetchone()
             chunk_totals.adjust(self.db, -int(gone[0]), -int(gone[1]))
             self.db.execute("DELETE FROM chunks WHERE id BETWEEN ? AND ?", (ids[0], ids[-1]))
-            self.db.execute("UPDATE files SET chunk_count=0 WHERE path=?", (path,))
+            self.db.execute(f"UPDATE files SET chunk_count=0 WHERE {at_path('')}", split(path))
         self._bury(len(ids))
         return list(ids)
 
@@ -333,7 +358,7 @@ class Catalog(LexicalMixin, CodesMixin):
             marks = ",".join("?" * len(part))
             rows = self.db.execute(
                 f"SELECT c.id, {_FILE_COLS}, {_CHUNK_COLS} FROM chunks c "
-                f"JOIN files f ON f.id=c.file_id WHERE c.id IN ({marks})",
+                f"JOIN files f ON f.id=c.file_id {FILE_DIRS} WHERE c.id IN ({marks})",
                 part,
             )
             for row in rows:
@@ -346,7 +371,7 @@ class Catalog(LexicalMixin, CodesMixin):
     def iter_chunks(self) -> Iterator[StoredChunk]:
         rows = self.db.execute(
             f"SELECT c.id, {_FILE_COLS}, {_CHUNK_COLS} FROM chunks c "
-            "JOIN files f ON f.id=c.file_id ORDER BY f.path, c.ordinal"
+            f"JOIN files f ON f.id=c.file_id {FILE_DIRS} ORDER BY {PATH}, c.ordinal"
         )
         for row in rows:
             yield StoredChunk(int(row[0]), _file(row[1:9]), _chunk(row[9:]))
@@ -365,7 +390,10 @@ class Catalog(LexicalMixin, CodesMixin):
         return {str(r[0]): (int(r[1]), int(r[2]), int(r[3] or 0)) for r in rows}
 
     def roots(self) -> list[str]:
-        return [str(r[0]) for r in self.db.execute("SELECT DISTINCT root FROM files ORDER BY 1")]
+        rows = self.db.execute(
+            "SELECT path FROM dirs WHERE id IN (SELECT root FROM files) ORDER BY 1"
+        )
+        return [str(r[0]) for r in rows]
 
 
 class _Transaction:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
+from sleuth.store.filepaths import FILE_DIRS, PATH, at_path, split
+
 
 class CodesMixin:
     db: sqlite3.Connection
@@ -30,9 +32,9 @@ class CodesMixin:
     def codes_of_file(self, path: str) -> dict[tuple[bytes, str], bytes]:
         """(text hash, context) -> code for a file's current chunks: what an edit can reuse."""
         rows = self.db.execute(
-            "SELECT c.text_hash, c.context, c.code FROM chunks c JOIN files f "
-            "ON c.id BETWEEN f.first_chunk AND f.first_chunk + f.chunk_count - 1 WHERE f.path=?",
-            (path,),
+            "SELECT c.text_hash, c.context, c.code FROM chunks c JOIN files f ON c.id "
+            f"BETWEEN f.first_chunk AND f.first_chunk + f.chunk_count - 1 WHERE {at_path()}",
+            split(path),
         )
         return {(bytes(h), str(ctx)): bytes(code) for h, ctx, code in rows}
 
@@ -50,8 +52,8 @@ class CodesMixin:
             part = wanted[start : start + 500]
             marks = ",".join("?" * len(part))
             rows = self.db.execute(
-                "SELECT c.id, f.path, c.context, c.text_hash, c.code FROM chunks c "
-                f"JOIN files f ON f.id=c.file_id WHERE c.id IN ({marks})",
+                f"SELECT c.id, {PATH}, c.context, c.text_hash, c.code FROM chunks c "
+                f"JOIN files f ON f.id=c.file_id {FILE_DIRS} WHERE c.id IN ({marks})",
                 part,
             )
             found += [(int(i), str(p), str(c), bytes(h), bytes(code)) for i, p, c, h, code in rows]

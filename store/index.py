@@ -22,6 +22,7 @@ import numpy as np
 from sleuth.store import codebook
 from sleuth.store.catalog import CATALOG_FILE, Catalog
 from sleuth.store.errors import IndexMissingError, StoreError
+from sleuth.store.filepaths import prune_dirs
 from sleuth.store.footprint import Footprint, measure
 from sleuth.store.graph_state import (
     GraphState,
@@ -271,6 +272,8 @@ class Writer:
                         added_codes.append(
                             np.frombuffer(b"".join(rows), np.uint8).reshape(len(rows), -1)
                         )
+                if batch.removals or batch.moves:
+                    prune_dirs(catalog.db)
                 self._update_graph(removed, added_keys, added_codes, next_generation)
                 catalog.set_meta("generation", str(next_generation))
         except BaseException:

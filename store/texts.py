@@ -26,6 +26,8 @@ import sqlite3
 import zlib
 from collections.abc import Iterable, Sequence
 
+from sleuth.store.filepaths import at_path, split
+
 BLOCK_BYTES = 32768
 _BLOCK_BITS = 20  # up to 2**20 blocks (32 GiB of text) per file
 
@@ -78,7 +80,7 @@ def remove_text(db: sqlite3.Connection, file_id: int) -> None:
 
 def remove_text_of(db: sqlite3.Connection, path: str) -> None:
     """Drop the stored text of the file indexed at ``path``, if it has any."""
-    row = db.execute("SELECT id FROM files WHERE path=?", (path,)).fetchone()
+    row = db.execute(f"SELECT id FROM files WHERE {at_path('')}", split(path)).fetchone()
     if row is not None:
         remove_text(db, int(row[0]))
 
