@@ -20,6 +20,7 @@ SECTIONS: dict[str, str] = {
     "throughput": "bench.embed_throughput",
     "indexing": "bench.indexing",
     "bigfolders": "bench.bigfolders",
+    "firstindex": "bench.firstindex",
     "latency": "bench.latency",
     "serve": "bench.serve",
     "footprint": "bench.footprint",

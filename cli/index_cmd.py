@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.progress import (
     BarColumn,
-    MofNCompleteColumn,
     Progress,
     TaskID,
     TextColumn,
@@ -35,6 +35,7 @@ from sleuth.cli.common import (
     require_paths,
 )
 from sleuth.cli.env import Env
+from sleuth.indexer.backfill import Embedding
 from sleuth.indexer.junk import JUNK_REASONS
 from sleuth.indexer.pipeline import IndexSettings, Reporter, Summary, run_index
 from sleuth.indexer.pipeline import Progress as IndexProgress
@@ -81,6 +82,7 @@ def index(
             on_progress=view.update,
             on_warning=(lambda m: None) if quiet else (lambda m: view.warn(m, warnings)),
             on_plan=view.start,
+            on_embedding=view.embedding,
         )
         summary = run_index(loc.directory, paths, embedder, settings, reporter)
     if as_json:
@@ -101,6 +103,8 @@ def _describe(s: Summary) -> str:
         parts.append(f"{s.files_removed} removed")
     if s.files_skipped:
         parts.append(f"{s.files_skipped} skipped ({skipped})")
+    if s.chunks_waiting:
+        parts.append(f"{s.chunks_waiting} chunks still to embed (run it again to go on)")
     text = "sleuth: " + ", ".join(parts) + f" in {s.seconds:.1f}s"
     if any(reason in JUNK_REASONS for reason in s.skipped):
         text += " (--all-text indexes lockfiles, minified, generated and data files too)"
@@ -108,21 +112,25 @@ def _describe(s: Summary) -> str:
 
 
 class _ProgressView:
-    """A rich progress bar on stderr, or nothing when stderr is not a terminal."""
+    """A rich progress bar on stderr, or nothing when stderr is not a terminal.
+
+    Two steps: reading files (counted in files; text is searchable as it goes), then
+    embedding, counted in tokens, so that the time left follows what the model's time is
+    proportional to rather than the number of files."""
 
     def __init__(self, env: Env, *, enabled: bool) -> None:
         self.env = env
         self.enabled = enabled
         self._progress: Progress | None = None
         self._task: TaskID | None = None
+        self._embed_task: TaskID | None = None
 
     def __enter__(self) -> _ProgressView:
         if self.enabled:
             self._progress = Progress(
-                TextColumn("[bold]indexing"),
+                TextColumn("[bold]{task.description}"),
                 BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("files · {task.fields[chunks]} chunks · {task.fields[rate]}"),
+                TextColumn("{task.fields[count]} · {task.fields[rate]}"),
                 TimeElapsedColumn(),
                 TimeRemainingColumn(),
                 console=self.env.err_console(),
@@ -137,20 +145,31 @@ class _ProgressView:
 
     def start(self, total: int) -> None:
         if self._progress is not None:
-            self._task = self._progress.add_task("index", total=total, chunks=0, rate="")
-            import time
-
+            self._task = self._progress.add_task("reading", total=total, count="", rate="")
             self._t0 = time.perf_counter()
 
     def update(self, event: IndexProgress) -> None:
         if self._progress is None or self._task is None:
             return
-        import time
+        count = f"{event.files_done:,}/{event.files_total:,} files"
+        self._progress.update(self._task, completed=event.files_done, count=count)
 
+    def embedding(self, event: Embedding) -> None:
+        if self._progress is None:
+            return
+        if self._embed_task is None:
+            if self._task is not None:
+                self._progress.remove_task(self._task)
+            self._embed_task = self._progress.add_task(
+                "embedding", total=event.tokens_total, count="", rate=""
+            )
+            self._t0 = time.perf_counter()
         elapsed = max(time.perf_counter() - self._t0, 1e-6)
-        rate = f"{event.chunks_done / elapsed:.1f} chunks/s"
         self._progress.update(
-            self._task, completed=event.files_done, chunks=event.chunks_done, rate=rate
+            self._embed_task,
+            completed=event.tokens_done,
+            count=f"{event.chunks_done:,}/{event.chunks_total:,} chunks",
+            rate=f"{event.tokens_done / elapsed:,.0f} tokens/s",
         )
 
     def warn(self, message: str, sink: list[str]) -> None:

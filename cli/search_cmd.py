@@ -128,6 +128,12 @@ def _queries(env: Env, query: str, batch: bool) -> list[str]:
 
 
 def _report(env: Env, result: SearchResult, explain: bool) -> None:
+    if result.waiting:
+        ready = result.chunks - result.waiting
+        env.warn(
+            f"the dense index is still being built ({ready:,} of {result.chunks:,} chunks "
+            "embedded): semantic matches among the rest are not found yet"
+        )
     if result.stale:
         env.warn(
             f"{result.stale} results skipped: their files changed since indexing "

@@ -47,6 +47,10 @@ class SearchResult:
     hits: list[Hit]
     stale: int = 0
     timings: Timings = field(default_factory=Timings)
+    # Chunks still waiting for their embedding (a first index in progress), out of ``chunks``:
+    # the dense side sees only the others; lexical search sees all.
+    waiting: int = 0
+    chunks: int = 0
 
 
 @dataclass(slots=True)

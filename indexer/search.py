@@ -122,6 +122,9 @@ class Searcher:
             t0 = time.perf_counter()
             self._dense_index = DenseIndex(self.index)
             result.timings.ann += time.perf_counter() - t0
+            if options.mode != "lexical":
+                result.waiting = self.index.catalog.pending_count()
+                result.chunks = self._dense_index.size
             t0 = time.perf_counter()
             allowed = None
             if options.scope is not None:
@@ -201,13 +204,17 @@ class Searcher:
         """Cosines of the BM25 chunks the dense side did not score. A full index has them in
         its vectors. Otherwise only those are re-embedded that could still enter the top
         ``limit``, even at the highest cosine their code allows (``fit``): on a cold query
-        each re-embedding costs as much as the whole rest of the search."""
+        each re-embedding costs as much as the whole rest of the search.
+
+        A chunk still waiting for its embedding (a first index in progress) has no code to
+        estimate from, so it is embedded here if BM25 brought it this far."""
         if not missed:
             return {}
         assert self._dense_index is not None  # set for the snapshot this runs in
         estimates = self._dense_index.estimate(qvec, [s.chunk.id for s in missed])
         if self.index.manifest.storage == "full":
-            return estimates
+            waiting = [s for s in missed if s.chunk.id not in estimates]
+            return {**estimates, **self._cosines(qvec, waiting, result)}
         worth = missed
         known = sorted(
             (
@@ -221,8 +228,8 @@ class Searcher:
             worth = [
                 s
                 for s in missed
-                if s.chunk.id in estimates
-                and self.calibration.score(
+                if s.chunk.id not in estimates
+                or self.calibration.score(
                     "hybrid", fit.ceiling(estimates[s.chunk.id]), coverage.get(s.chunk.id, 0.0)
                 )
                 >= bar

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sleuth.indexer.backfill import backfill
 from sleuth.indexer.compact import compact_lexical, needs_compaction
 from sleuth.indexer.discovery import (
     DiscoveryOptions,
@@ -41,6 +42,7 @@ from sleuth.indexer.pipeline import (
     Reporter,
     Summary,
     count_commit,
+    count_filled,
     note_skip,
     prepare_batches,
 )
@@ -310,6 +312,26 @@ class Syncer:
         generation = self._commit_plan(plan, generation, summary)
         summary.seconds = time.perf_counter() - started
         return summary
+
+    def embed_waiting(self, summary: Summary) -> None:
+        """Embed the chunks an interrupted ``sleuth index`` committed without codes, taking
+        the write lock per slice so that a manual run can still get in between."""
+
+        def fill(pairs: Sequence[tuple[int, bytes]]) -> int:
+            while True:
+                try:
+                    with self.index.writer() as writer:
+                        return writer.fill_codes(pairs)
+                except IndexLockedError:
+                    if self.reporter.should_stop():
+                        raise Stopped from None
+                    time.sleep(LOCK_RETRY_SECONDS)
+
+        reporter = self.reporter
+        filled = backfill(
+            self.index, fill, self.embedder, reporter.on_embedding, reporter.should_stop
+        )
+        count_filled(summary, filled)
 
     def _commit_plan(self, plan: Plan, generation: int, summary: Summary) -> int:
         first: Batch | None = Batch(removals=plan.removals, moves=plan.moves, touches=plan.touch)

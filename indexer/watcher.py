@@ -333,6 +333,7 @@ class Watcher:
         for _attempt in range(100):
             try:
                 summary = syncer.apply(changes)
+                syncer.embed_waiting(summary)  # what an interrupted `sleuth index` left
                 break
             except Conflict:
                 continue

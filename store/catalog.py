@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sleuth.store import chunk_totals
-from sleuth.store.codes import CodesMixin
+from sleuth.store.codes import PENDING_SCHEMA, CodesMixin
 from sleuth.store.errors import StoreError
 from sleuth.store.filepaths import FILE_COLS as _FILE_COLS
 from sleuth.store.filepaths import (
@@ -73,6 +73,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS lexical USING fts5(
 """
     + _TEXTS_SCHEMA
     + DIRS_SCHEMA
+    + PENDING_SCHEMA
 )
 
 _CHUNK_COLS = (
@@ -155,6 +156,7 @@ class Catalog(LexicalMixin, CodesMixin):
         if version == UPGRADABLE:
             with self.transaction():
                 upgrade(self.db)
+                self.db.execute(PENDING_SCHEMA)
                 self.db.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
         elif version < _SCHEMA_VERSION:
             # executescript commits on its own, so the script carries its own transaction.

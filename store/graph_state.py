@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sleuth.store.catalog import Catalog
+from sleuth.store.codes import CODED
 
 # A flat tail of this many codes costs a search a few milliseconds; merging it costs a writer
 # one load and save of the graph.
@@ -66,11 +67,15 @@ def write_state(catalog: Catalog, state: GraphState) -> None:
 
 
 def tail_count(catalog: Catalog, upto: int) -> int:
-    row = catalog.db.execute("SELECT count(*) FROM chunks WHERE id > ?", (upto,)).fetchone()
+    row = catalog.db.execute(
+        f"SELECT count(*) FROM chunks WHERE id > ? AND {CODED}", (upto,)
+    ).fetchone()
     return int(row[0])
 
 
 def tail_codes(catalog: Catalog, upto: int) -> tuple[list[int], list[bytes]]:
-    rows = catalog.db.execute("SELECT id, code FROM chunks WHERE id > ? ORDER BY id", (upto,))
+    rows = catalog.db.execute(
+        f"SELECT id, code FROM chunks WHERE id > ? AND {CODED} ORDER BY id", (upto,)
+    )
     pairs = rows.fetchall()
     return [int(i) for i, _ in pairs], [bytes(c) for _, c in pairs]

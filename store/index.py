@@ -76,6 +76,9 @@ class Upsert:
     reused: dict[int, bytes] = field(default_factory=dict)
     # The extracted text the chunks point into, for a file that is not read verbatim.
     text: str | None = None
+    # No vectors yet: the chunks not in ``reused`` are committed with an empty code, to be
+    # embedded later (``Writer.fill_codes``); lexical search sees them at once.
+    deferred: bool = False
     # The pipeline asks for the codes twice (to remember them for sharing, then to commit):
     # encode once. Keyed by the coder, which is the index's for the whole run.
     _coded: tuple[Coder, list[bytes]] | None = field(default=None, init=False, repr=False)
@@ -85,7 +88,7 @@ class Upsert:
             return self._coded[1]
         fresh = iter(coder.encode(self.vectors)) if len(self.vectors) else iter(())
         codes = [
-            self.reused[i] if i in self.reused else bytes(next(fresh))
+            self.reused[i] if i in self.reused else b"" if self.deferred else bytes(next(fresh))
             for i in range(len(self.chunks))
         ]
         self._coded = (coder, codes)
@@ -268,9 +271,9 @@ class Writer:
                         put_text(catalog.db, file_id, upsert.text)
                     rows = upsert.codes(index.coder)
                     added_keys += catalog.add_chunks(file_id, upsert.chunks, upsert.texts, rows)
-                    if rows:
+                    if coded := [r for r in rows if r]:
                         added_codes.append(
-                            np.frombuffer(b"".join(rows), np.uint8).reshape(len(rows), -1)
+                            np.frombuffer(b"".join(coded), np.uint8).reshape(len(coded), -1)
                         )
                 if batch.removals or batch.moves:
                     prune_dirs(catalog.db)
@@ -285,6 +288,24 @@ class Writer:
         self._remove_orphans()
         return CommitResult(len(added_keys), len(removed))
 
+    def fill_codes(self, pairs: Sequence[tuple[int, bytes]]) -> int:
+        """Give chunks committed without a code their codes (``Upsert.deferred``), in one
+        transaction with the graph's step; returns how many still waited for one (a chunk
+        removed since, or coded by another writer, is left alone)."""
+        index = self.index
+        next_generation = index.generation + 1
+        try:
+            with index.catalog.transaction():
+                done = index.catalog.set_codes(pairs)
+                self._update_graph([], [], [], next_generation)
+                index.catalog.set_meta("generation", str(next_generation))
+        except BaseException:
+            vectors_file(index.directory, next_generation).unlink(missing_ok=True)
+            self.graph = None
+            raise
+        self._remove_orphans()
+        return done
+
     def _update_graph(
         self, removed: list[int], keys: list[int], codes: list[CodeArray], generation: int
     ) -> None:
@@ -294,7 +315,7 @@ class Writer:
         catalog = index.catalog
         state = index.graph_state
         if state is None:
-            if catalog.counts()[1] <= index.manifest.graph_min_chunks:
+            if catalog.counts()[1] - catalog.pending_count() <= index.manifest.graph_min_chunks:
                 return
             self.graph = Graph.create(index.coder, index.manifest.connectivity)
             upto = self._add_tail(0)
@@ -320,7 +341,14 @@ class Writer:
     def _add_tail(self, upto: int) -> int:
         """Add the chunks above ``upto`` to the loaded graph; returns the highest id added."""
         assert self.graph is not None
-        ids, codes = tail_codes(self.index.catalog, upto)
+        catalog = self.index.catalog
+        ids, codes = tail_codes(catalog, upto)
+        # Chunks from the first one still waiting for its code on stay in the tail: the
+        # graph holds one range of ids, and the tail's flat scan sees each once it is coded.
+        waiting = catalog.first_pending()
+        if waiting is not None:
+            keep = sum(1 for i in ids if i < waiting)
+            ids, codes = ids[:keep], codes[:keep]
         if ids:
             self.graph.add(ids, np.frombuffer(b"".join(codes), np.uint8).reshape(len(ids), -1))
         return max(ids, default=upto)

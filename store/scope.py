@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from sleuth.store.catalog import _file
+from sleuth.store.codes import CODED
 from sleuth.store.filepaths import FILE_COLS, FILES, under
 from sleuth.store.records import FileRecord
 
@@ -63,7 +64,7 @@ def codes_of(db: sqlite3.Connection, ids: KeyArray) -> tuple[KeyArray, list[byte
     ends = np.concatenate([breaks, [len(ids)]])
     for start, end in zip(starts, ends, strict=True):
         rows = db.execute(
-            "SELECT id, code FROM chunks WHERE id BETWEEN ? AND ?",
+            f"SELECT id, code FROM chunks WHERE id BETWEEN ? AND ? AND {CODED}",
             (int(ids[start]), int(ids[end - 1])),
         )
         for chunk_id, code in rows:

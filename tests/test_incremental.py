@@ -512,4 +512,7 @@ def test_a_file_renamed_onto_an_indexed_path_replaces_it_everywhere(
         assert str(root / "beta.txt") not in index.catalog.files()
         assert index.catalog.lexical_search(["lighthouse"], 5) == []
         assert len(index.catalog.lexical_search(["quartermaster"], 5)) == 1
-        assert index.catalog.counts() == (4, len(index.load_graph().stored_keys()))
+        # Gone from the graph too; the new file's chunk may still be in the flat tail.
+        graph = {int(k) for k in index.load_graph().stored_keys()}
+        assert index.catalog.counts()[0] == 4
+        assert graph and graph <= set(index.catalog.all_chunk_ids())
