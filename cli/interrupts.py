@@ -5,6 +5,10 @@ exception: it can land in a weakref callback of the module locks, where CPython 
 "Exception ignored" with a traceback and carries on, or leave the interpreter to kill itself
 with SIGINT at exit after sleuth has already said "interrupted". Holding the signal for the
 fraction of a second the imports take makes a start-up Ctrl-C one clean line and exit 130.
+
+A process started with SIGINT ignored (a background job of a non-interactive shell, nohup)
+keeps it ignored: holding it would turn a Ctrl-C meant for others into an exit 130 during
+the imports, and only then.
 """
 
 from __future__ import annotations
@@ -28,6 +32,9 @@ def held_interrupts() -> Iterator[Callable[[], bool]]:
         nonlocal came
         came = True
 
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        yield lambda: False
+        return
     try:
         previous = signal.signal(signal.SIGINT, note)
     except ValueError:  # not the main thread: signals are not ours to handle

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,12 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from fakes import FakeEmbedder
+
+# CI may start the tests with SIGINT ignored (a background job of a non-interactive shell),
+# and children inherit that: the tests that press Ctrl-C want what a terminal gives. A Python
+# handler here resets to the default in every child at exec.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 from sleuth.indexer.embedder import LlamaEmbedder
 

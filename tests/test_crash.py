@@ -468,3 +468,22 @@ def test_lock_file_left_by_a_dead_writer_does_not_block(tmp_path: Path) -> None:
     (directory() / LOCK_FILE).write_text("999999")
     summary = run_index(directory(), [notes], FakeEmbedder())
     assert summary.files_indexed == 1
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.3, 1.0])
+def test_a_run_started_with_ctrl_c_ignored_keeps_ignoring_it(delay: float, tmp_path: Path) -> None:
+    """As for a background job of a script: SIGINT is the caller's to ignore, at any point."""
+    root = tmp_path / "one"
+    root.mkdir()
+    (root / "a.md").write_text("# One file\n\nEnough text to need the model once.\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sleuth.cli", "index", str(root), "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    time.sleep(delay)
+    code, out, err = finish(proc, signal.SIGINT)
+    assert (code, err) == (0, ""), err
+    assert json.loads(out)["files_indexed"] == 1
