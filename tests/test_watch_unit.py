@@ -18,6 +18,7 @@ from fakes import FakeEmbedder
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sleuth.indexer.collector import Collector
 from sleuth.indexer.discovery import DiscoveryOptions, walk
 from sleuth.indexer.pipeline import (
     IndexSettings,
@@ -27,7 +28,7 @@ from sleuth.indexer.pipeline import (
     run_index,
 )
 from sleuth.indexer.sync import Changes, Conflict, RootGone, Stopped, Syncer, scan
-from sleuth.indexer.watcher import Collector, WatchLock
+from sleuth.indexer.watcher import WatchLock
 from sleuth.store.errors import IndexLockedError
 from sleuth.store.index import Index, check_consistency
 from sleuth.store.lock import WriteLock
@@ -417,9 +418,9 @@ def test_collector_debounces_and_caps_the_wait(tmp_path: Path) -> None:
 def test_collector_turns_a_flood_or_a_request_into_a_full_reconcile(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import sleuth.indexer.watcher as watcher
+    import sleuth.indexer.collector as collector
 
-    monkeypatch.setattr(watcher, "MAX_PENDING_PATHS", 10)
+    monkeypatch.setattr(collector, "MAX_PENDING_PATHS", 10)
     c = Collector([str(tmp_path)])
     for i in range(20):
         c.add(str(tmp_path / f"f{i}"), is_dir=False)
