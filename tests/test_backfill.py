@@ -165,3 +165,24 @@ def test_the_watcher_embeds_what_an_interrupted_index_left_waiting(tmp_path: Pat
     with Index.open(directory) as index:
         assert index.catalog.pending_count() == 0
         assert check_consistency(index) == []
+
+
+def test_embedding_progress_is_counted_in_tokens_and_ends_at_the_total(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sleuth.indexer.backfill import Embedding
+
+    monkeypatch.setattr(backfill, "EMBED_SLICE", 4)
+
+    root = _corpus(tmp_path / "docs", files=8)
+    events: list[Embedding] = []
+    summary = run_index(
+        tmp_path / "index", [root], FakeEmbedder(), reporter=Reporter(on_embedding=events.append)
+    )
+    with Index.open(tmp_path / "index") as index:
+        tokens = index.catalog.db.execute("SELECT sum(tokens) FROM chunks").fetchone()[0]
+    done = [e.tokens_done for e in events]
+    assert done == sorted(done) and len(set(done)) > 2
+    assert {e.tokens_total for e in events} == {tokens}
+    assert events[-1].tokens_done == tokens
+    assert events[-1].chunks_done == events[-1].chunks_total == summary.chunks_added
