@@ -46,6 +46,7 @@ def status(
             generation = index.generation
             by_kind = index.catalog.counts_by_kind()
             files, chunks = index.catalog.counts()
+            waiting = index.catalog.pending_count()
             roots = index.catalog.roots()
             known = {p: (r.size, r.mtime_ns) for p, r in index.catalog.files().items()}
             problems = check_consistency(index) if check else []
@@ -60,6 +61,7 @@ def status(
         "directory": str(loc.directory),
         "files": files,
         "chunks": chunks,
+        "chunks_waiting": waiting,  # committed, not embedded yet (a first index under way)
         "raw_bytes": raw,
         "footprint": foot.as_dict(),
         "footprint_ratio": round(foot.total / raw, 4) if raw else None,
@@ -121,7 +123,8 @@ def _panel(
         f"[bold]storage[/] {info['storage']}",
         f"[bold]llama.cpp[/] {info['llama_cpp']}",
         f"[bold]files[/] {info['files']}  [bold]chunks[/] {info['chunks']}  "
-        f"[bold]raw[/] {_mib(raw)}",
+        f"[bold]raw[/] {_mib(raw)}"
+        + (f"  [bold]still to embed[/] {info['chunks_waiting']}" if info["chunks_waiting"] else ""),
         f"[bold]on disk[/] {_mib(foot['total'])} ({ratio}): catalog {_mib(foot['catalog'])}, "
         f"lexical {_mib(foot['lexical'])}, text {_mib(foot['text'])}, "
         f"vectors {_mib(foot['vectors'])}, "

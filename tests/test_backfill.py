@@ -146,6 +146,8 @@ def test_search_says_the_dense_side_is_still_being_built(
     )
     lexical = sleuth("search", "glacier", "--mode", "lexical", "--json", "--min-score", "0")
     assert lexical.code == 0 and "still being built" not in lexical.err
+    status = sleuth("status", "--json")
+    assert status.json_lines()[0]["chunks_waiting"] == summary.chunks_added
 
 
 def test_the_watcher_embeds_what_an_interrupted_index_left_waiting(tmp_path: Path) -> None:
