@@ -1,4 +1,4 @@
-"""What ``sleuth mcp``'s tools do, apart from the protocol (``cli.mcp_cmd`` wires them up).
+"""What ``sleuth mcp``'s tools do, apart from the protocol (``cli.mcp_server`` wires them up).
 
 ``search``, ``similar`` and ``status`` run the ordinary commands with ``--json``: on the
 index's ``sleuth serve`` (or watcher) when one answers, else on a worker thread of this
