@@ -66,16 +66,26 @@ def write_state(catalog: Catalog, state: GraphState) -> None:
     catalog.set_meta("graph_size", str(state.size))
 
 
-def tail_count(catalog: Catalog, upto: int) -> int:
-    row = catalog.db.execute(
-        f"SELECT count(*) FROM chunks WHERE id > ? AND {CODED}", (upto,)
-    ).fetchone()
-    return int(row[0])
+def mergeable(catalog: Catalog, upto: int) -> int:
+    """How many chunks a merge would add to the graph: those above ``upto`` and below the
+    first chunk still waiting for its code (the graph holds one range of ids).
+
+    A rowid range, so it costs the tail, not the index: while a first index embeds a million
+    chunks, counting every coded chunk above ``upto`` at each commit made it quadratic."""
+    below = catalog.first_pending()
+    if below is None:
+        row = catalog.db.execute("SELECT count(*) FROM chunks WHERE id > ?", (upto,))
+    else:
+        row = catalog.db.execute(
+            "SELECT count(*) FROM chunks WHERE id > ? AND id < ?", (upto, below)
+        )
+    return int(row.fetchone()[0])
 
 
-def tail_codes(catalog: Catalog, upto: int) -> tuple[list[int], list[bytes]]:
-    rows = catalog.db.execute(
-        f"SELECT id, code FROM chunks WHERE id > ? AND {CODED} ORDER BY id", (upto,)
-    )
-    pairs = rows.fetchall()
+def tail_codes(
+    catalog: Catalog, upto: int, below: int | None = None
+) -> tuple[list[int], list[bytes]]:
+    """(ids, codes) of the coded chunks above ``upto`` (and below ``below``), by id."""
+    sql = f"SELECT id, code FROM chunks WHERE id > ? AND id < ? AND {CODED} ORDER BY id"
+    pairs = catalog.db.execute(sql, (upto, 2**62 if below is None else below)).fetchall()
     return [int(i) for i, _ in pairs], [bytes(c) for _, c in pairs]

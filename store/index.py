@@ -27,9 +27,9 @@ from sleuth.store.footprint import Footprint, measure
 from sleuth.store.graph_state import (
     GraphState,
     adopt_old_graph,
+    mergeable,
     read_state,
     tail_codes,
-    tail_count,
     write_state,
 )
 from sleuth.store.lock import WriteLock
@@ -325,7 +325,7 @@ class Writer:
         dead = state.dead + sum(1 for k in removed if k <= state.upto)
         state = replace(state, dead=dead)
         # Not catalog.counts(): a count of every chunk at every commit is O(n) each time.
-        if not state.needs_merge(tail_count(catalog, state.upto)):
+        if not state.needs_merge(mergeable(catalog, state.upto)):
             write_state(catalog, state)
             return
         if self.graph is None:
@@ -342,13 +342,9 @@ class Writer:
         """Add the chunks above ``upto`` to the loaded graph; returns the highest id added."""
         assert self.graph is not None
         catalog = self.index.catalog
-        ids, codes = tail_codes(catalog, upto)
         # Chunks from the first one still waiting for its code on stay in the tail: the
         # graph holds one range of ids, and the tail's flat scan sees each once it is coded.
-        waiting = catalog.first_pending()
-        if waiting is not None:
-            keep = sum(1 for i in ids if i < waiting)
-            ids, codes = ids[:keep], codes[:keep]
+        ids, codes = tail_codes(catalog, upto, below=catalog.first_pending())
         if ids:
             self.graph.add(ids, np.frombuffer(b"".join(codes), np.uint8).reshape(len(ids), -1))
         return max(ids, default=upto)

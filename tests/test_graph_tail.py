@@ -80,7 +80,7 @@ def test_a_long_tail_and_many_removals_are_merged(
         numbers = {int(p.name.split(".")[1]) for p in directory.glob("vectors.*.usearch")}
         recent = index.generation - state.generation <= 2
         assert numbers == {state.generation} | ({state.previous} if recent else set())
-        assert index.catalog.counts()[1] - graph_state.tail_count(index.catalog, state.upto) == (
+        assert index.catalog.counts()[1] - graph_state.mergeable(index.catalog, state.upto) == (
             len(index.load_graph().stored_keys())
         )
         assert check_consistency(index) == []
