@@ -190,6 +190,7 @@ class Catalog(LexicalMixin, CodesMixin):
         """
         with self.transaction():
             self.db.execute("INSERT INTO lexical(lexical) VALUES('optimize')")
+            self.index_lengths()
         self.release_free_pages()
 
     def release_free_pages(self) -> None:

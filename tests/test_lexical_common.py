@@ -21,11 +21,18 @@ def _corpus(root: Path) -> Path:
     return root
 
 
-@pytest.fixture
-def index(tmp_path: Path) -> Index:
+@pytest.fixture(params=[False, True], ids=["join", "length-index"])
+def index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Index:
+    """The shortest chunks of a common term found both ways: joined and sorted, or walked
+    through the index of chunks by length that big catalogs get."""
+    if request.param:
+        monkeypatch.setattr(lexical, "LENGTH_INDEX_FROM", 0)
+        monkeypatch.setattr(lexical, "LENGTH_PAGE", 7)  # several pages for 60 chunks
     directory = tmp_path / "index"
     run_index(directory, [_corpus(tmp_path / "docs")], FakeEmbedder())
-    return Index.open(directory)
+    opened = Index.open(directory)
+    assert opened.catalog._has_length_index() is request.param
+    return opened
 
 
 def _both(
