@@ -40,7 +40,7 @@ from sleuth.indexer.hits import non_increasing as _non_increasing
 from sleuth.indexer.recompute import Candidate, Fit, rescore
 from sleuth.indexer.source import read_texts
 from sleuth.store.cache import VectorCache, cache_bound
-from sleuth.store.dense import DenseIndex
+from sleuth.store.dense import DenseIndex, GraphCache
 from sleuth.store.index import Index
 from sleuth.store.manifest import StorageMode
 from sleuth.store.records import StoredChunk
@@ -92,6 +92,7 @@ class Searcher:
         self._make_embedder = embedder
         self._embedder: Embedder | None = None
         self._dense_index: DenseIndex | None = None
+        self._graphs = GraphCache()  # a warm searcher views each graph file once
         manifest = index.manifest
         bound = cache_bound(index.catalog.counts()[1])
         self.cache = VectorCache(index.directory, manifest.model.dims, bound)
@@ -120,7 +121,7 @@ class Searcher:
         coverage: dict[int, float] = {}
         with self.index.snapshot():
             t0 = time.perf_counter()
-            self._dense_index = DenseIndex(self.index)
+            self._dense_index = DenseIndex(self.index, self._graphs)
             result.timings.ann += time.perf_counter() - t0
             if options.mode != "lexical":
                 result.waiting = self.index.catalog.pending_count()

@@ -104,3 +104,36 @@ def test_a_long_tail_and_many_removals_are_merged(
         assert state is not None and state.dead == 0  # past DEAD_SHARE: merged away
         assert set(index.load_graph().stored_keys().tolist()) <= set(index.catalog.all_chunk_ids())
         assert check_consistency(index) == []
+
+
+def test_a_warm_searcher_views_a_graph_file_once_and_follows_merges(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, directory = tmp_path / "docs", tmp_path / "index"
+    _write(root, range(3))
+    _index(directory, root)
+    views: list[int] = []
+    original = Index.load_graph
+
+    def counting(self: Index, *, view: bool = True) -> object:
+        if view:  # a search's (a writer's merge loads it whole)
+            views.append(self.generation)
+        return original(self, view=view)
+
+    monkeypatch.setattr(Index, "load_graph", counting)
+    index = Index.open(directory)
+    embedder = FakeEmbedder()
+    searcher = Searcher(index, lambda: embedder)
+    options = SearchOptions(limit=3, mode="semantic")
+    try:
+        for _ in range(3):
+            assert searcher.search("harbour note", options).hits
+        assert len(views) == 1
+        _write(root, range(3, 12))  # past TAIL_MAX: merged into the next generation's file
+        _index(directory, root)
+        hits = searcher.search("falcon note 7", options).hits
+        assert len(views) == 2
+        assert hits[0].chunk.file.path == str(root / "n07.txt")
+    finally:
+        searcher.close()
+        index.close()
