@@ -181,9 +181,16 @@ def stat_failure(path: str, exc: OSError) -> tuple[SkipReason, str]:
 
 
 def examine_file(
-    path: str, st: os.stat_result, options: DiscoveryOptions, suffix: str | None = None
+    path: str,
+    st: os.stat_result,
+    options: DiscoveryOptions,
+    suffix: str | None = None,
+    *,
+    known: bool = False,
 ) -> FoundFile | Skipped:
-    """Size and content checks for the regular file ``path`` with metadata ``st``."""
+    """Size and content checks for the regular file ``path`` with metadata ``st``; ``known``:
+    its bytes passed the content checks before (indexed with this size and mtime under the
+    same rules), so only the name and size are checked again."""
     name = path.rpartition("/")[2]
     if suffix is None:
         suffix = suffix_of(name)
@@ -203,6 +210,9 @@ def examine_file(
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
         return Skipped(Path(path), *_open_failure(exc))
+    if known:  # still readable (a chmod keeps the mtime); its bytes were judged before
+        os.close(fd)
+        return FoundFile(Path(path), size, st.st_mtime_ns)
     try:
         # The junk rules judge a larger sample than the NUL sniff; still one read.
         head = os.read(fd, SAMPLE_BYTES if junk else SNIFF_BYTES)

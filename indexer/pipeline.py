@@ -22,6 +22,7 @@ from sleuth.indexer.compact import compact_lexical, needs_compaction
 from sleuth.indexer.discovery import Skipped, walk
 from sleuth.indexer.embedder import Embedder
 from sleuth.indexer.errors import IndexingError
+from sleuth.indexer.known import known_files, note_rules
 from sleuth.indexer.plan import Candidate, in_scope, make_plan
 from sleuth.indexer.runinfo import QUIET_SKIPS as QUIET_SKIPS
 from sleuth.indexer.runinfo import IndexSettings as IndexSettings
@@ -107,8 +108,12 @@ def run_index(
             unreadable.append(str(item.path))
         note_skip(summary, reporter, item.path, item.reason, item.detail)
 
+    known = None
+    if index_exists(directory):
+        with Index.open(directory) as current:
+            known = known_files(current.catalog, settings.discovery)
     try:
-        found = list(walk(root_names, settings.discovery, skip))
+        found = list(walk(root_names, settings.discovery, skip, known))
     except FileNotFoundError as exc:
         raise IndexingError(f"path does not exist: {exc.filename or exc}") from None
     # Never index the index itself (a project's .sleuth/ with --hidden, SLEUTH_HOME in a root).
@@ -129,6 +134,8 @@ def run_index(
             summary.chunks_removed += result.chunks_removed
             reporter.on_plan(len(plan.index))
             _index_files(writer, plan.index, embedder, settings, reporter, summary)
+            if not reporter.should_stop():  # the walk saw every root through
+                note_rules(index.catalog, settings.discovery)
             filled = backfill(
                 index, writer.fill_codes, embedder, reporter.on_embedding, reporter.should_stop
             )

@@ -20,6 +20,7 @@ same changes against the new state (the embedding work for that batch is lost, n
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -37,6 +38,7 @@ from sleuth.indexer.discovery import (
     walk,
 )
 from sleuth.indexer.embedder import Embedder
+from sleuth.indexer.known import known_files, note_rules
 from sleuth.indexer.pipeline import (
     IndexSettings,
     Reporter,
@@ -48,6 +50,7 @@ from sleuth.indexer.pipeline import (
 )
 from sleuth.indexer.plan import Plan, in_scope, make_plan
 from sleuth.indexer.shared import SharedCodes
+from sleuth.indexer.walker import Unchanged
 from sleuth.store.errors import IndexLockedError
 from sleuth.store.index import Batch, CommitResult, Index
 
@@ -136,16 +139,19 @@ def scan(
     options: DiscoveryOptions,
     on_skip: Callable[[Skipped], None],
     exclude: str | None = None,
+    known: Unchanged | None = None,
 ) -> Scan:
     """The indexable files in the scope of ``changes``, judged as ``walk(roots)`` would.
 
-    ``exclude`` is a directory never to index (the index's own folder).
+    ``exclude`` is a directory never to index (the index's own folder); ``known`` spares a
+    full walk's unchanged files their content checks (see ``sleuth.indexer.known``).
     """
     for top in roots:
         if not os.path.lexists(top):
             raise RootGone(top)
     if changes.full:
-        found = [f for f in walk(roots, options, on_skip) if not _excluded(str(f.path), exclude)]
+        walked = walk(roots, options, on_skip, known)
+        found = [f for f in walked if not _excluded(str(f.path), exclude)]
         return Scan(found, lambda p: in_scope(p, roots) and not _excluded(p, exclude))
     dirs = _outermost(d for d in changes.dirs if root_of_watch(d, roots) is not None)
     files = {f for f in changes.files if not under(f, dirs)}
@@ -295,8 +301,10 @@ class Syncer:
                 unreadable.append(str(item.path))
             note_skip(summary, self.reporter, item.path, item.reason, item.detail)
 
-        found = scan(changes, self.roots, self.settings.discovery, skip, self.exclude)
         catalog = self.index.catalog
+        options = self.settings.discovery
+        stamps = known_files(catalog, options) if changes.full else None
+        found = scan(changes, self.roots, options, skip, self.exclude, stamps)
         with self.index.snapshot():
             generation = self.index.generation
             if found.paths is not None:  # single paths: look them up, not the whole catalog
@@ -310,6 +318,9 @@ class Syncer:
             skip(Skipped(path, "unreadable", reason))
         summary.files_unchanged = plan.unchanged
         generation = self._commit_plan(plan, generation, summary)
+        if changes.full:
+            with contextlib.suppress(IndexLockedError), self.index.writer():
+                note_rules(catalog, options)  # when locked: by a later reconcile
         summary.seconds = time.perf_counter() - started
         return summary
 

@@ -219,6 +219,11 @@ class Catalog(LexicalMixin, CodesMixin):
         rows = self.db.execute(f"SELECT {_FILE_COLS} FROM {FILES}")
         return {str(row[0]): _file(row) for row in rows}
 
+    def file_stamps(self) -> dict[str, tuple[int, int]]:
+        """path -> (size, mtime_ns) of every file: what a walk compares with the disk."""
+        rows = self.db.execute(f"SELECT {PATH}, f.size, f.mtime_ns FROM {FILES}")
+        return {str(p): (int(s), int(m)) for p, s, m in rows}
+
     def file(self, path: str) -> FileRecord | None:
         row = self.db.execute(f"SELECT {_FILE_COLS} FROM {FILES} WHERE {at_path()}", split(path))
         found = row.fetchone()
