@@ -109,7 +109,8 @@ class LexicalMixin:
         if scoped or len(tally.scores) < limit or tally.kth(limit) < ceiling:
             # Within a filter's scope few of the shortest chunks may be in it: look further.
             fill = (SCOPED_FILL if scoped else 4) * limit
-            tally.lengths.update(self._shortest_holding(common[0][0], fill))
+            term, _, df = common[0]
+            tally.lengths.update(self._shortest_holding(term, fill, df / bm25.total))
         for term, idf, _ in common:
             holders: set[int] = set()
             for other, _ in rare:  # FTS5 intersects the two lists in C, skipping ahead
@@ -122,14 +123,19 @@ class LexicalMixin:
             # A chunk of ``also`` that holds only common terms is not ranked, but covered.
             tally.matched_only([i for i in holders if i not in tally.lengths], idf)
 
-    def _shortest_holding(self, term: str, count: int) -> list[tuple[int, int]]:
-        """(id, tokens) of the ``count`` shortest chunks holding ``term``, by (tokens, id).
+    def _shortest_holding(self, term: str, count: int, share: float) -> list[tuple[int, int]]:
+        """(id, tokens) of the ``count`` shortest chunks holding ``term`` (in ``share`` of all
+        chunks), by (tokens, id).
 
-        Without the length index, every posting of the term is joined with its chunk and
-        sorted (33 ms for a term in half of 100k chunks, ~10x that at a million). With it,
-        chunks are walked shortest first and asked for the term a few hundred at a time: a
-        term in a share p of the chunks costs about count / p look-ups."""
-        if not self._has_length_index():
+        The join reads every posting of the term with its chunk and sorts them (33 ms for a
+        term in half of 100k chunks, 930 ms at a million). With the length index, chunks are
+        walked shortest first and asked for the term a few hundred at a time, about
+        count / share look-ups, each dearer than a posting read: the walk is taken when it
+        is clearly the smaller (a filter's scope asks for 1,000 chunks, which for a term in
+        2% of them would be a walk of 50,000)."""
+        total = chunk_totals.totals(self.db)[0]
+        walk = count / max(share, 1e-9) <= WALK_SHARE * share * total
+        if not walk or not self._has_length_index():
             rows = self.db.execute(_SHORTEST, (term, count)).fetchall()
             return [(int(i), int(n)) for i, n in rows]
         found: list[tuple[int, int]] = []
@@ -199,6 +205,7 @@ _SHORTEST = _POSTINGS + " ORDER BY c.tokens, l.rowid LIMIT ?"
 LENGTH_INDEX = "CREATE INDEX IF NOT EXISTS chunk_lengths ON chunks(tokens)"
 LENGTH_INDEX_FROM = 200_000  # chunks: at 100k the join costs ~33 ms for a term in half of them
 LENGTH_PAGE = 400  # chunks asked for a common term at a time
+WALK_SHARE = 0.125  # a walk of chunks by length costs ~8 posting reads a chunk
 _BY_LENGTH = (
     "SELECT id, tokens FROM chunks INDEXED BY chunk_lengths WHERE (tokens, id) > (?, ?) "
     "ORDER BY tokens, id LIMIT ?"

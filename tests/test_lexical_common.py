@@ -28,6 +28,7 @@ def index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.Fixtu
     if request.param:
         monkeypatch.setattr(lexical, "LENGTH_INDEX_FROM", 0)
         monkeypatch.setattr(lexical, "LENGTH_PAGE", 7)  # several pages for 60 chunks
+        monkeypatch.setattr(lexical, "WALK_SHARE", 1e9)  # walk even where the join is cheaper
     directory = tmp_path / "index"
     run_index(directory, [_corpus(tmp_path / "docs")], FakeEmbedder())
     opened = Index.open(directory)
