@@ -79,6 +79,7 @@ def backfill(
         return filled
     chunks_total, tokens_total = waiting_tokens(index)
     tokens_done = 0
+    on_progress(Embedding(0, tokens_total, 0, chunks_total))  # the clock starts here
     seen: dict[bytes, bytes] = {}
     for start in range(0, len(ids), SLICE_CHUNKS):
         if should_stop():
@@ -105,7 +106,8 @@ def backfill(
             codes = coder.encode(np.asarray(vectors, np.float32))
             fresh.update(zip(part, (bytes(c) for c in codes), strict=True))
             tokens_done += sum(todo[k][1] for k in part)
-            on_progress(Embedding(tokens_done, tokens_total, filled.chunks, chunks_total))
+            embedded = filled.chunks + len(fresh)  # this slice's so far, not yet committed
+            on_progress(Embedding(tokens_done, tokens_total, embedded, chunks_total))
         pairs = [(i, fresh[d] if d in fresh else seen[d]) for i, d in inputs.items()]
         for digest, code in fresh.items():
             if len(seen) >= RUN_LIMIT:
