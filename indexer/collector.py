@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from sleuth.indexer.sync import Changes, root_of_watch
+from sleuth.indexer.changes import Changes, root_of_watch
 
 RULE_FILES = frozenset({".gitignore", ".sleuthignore"})
 MAX_PENDING_PATHS = 100_000  # beyond this a full reconcile is cheaper than a path list

@@ -21,7 +21,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Literal
 
 import numpy as np
 
@@ -37,43 +36,22 @@ from sleuth.indexer.hits import Timings as Timings
 from sleuth.indexer.hits import fuse as _fuse
 from sleuth.indexer.hits import lexical_terms as lexical_terms
 from sleuth.indexer.hits import non_increasing as _non_increasing
+from sleuth.indexer.options import DEFAULT_CANDIDATES as DEFAULT_CANDIDATES
+from sleuth.indexer.options import ChunkFilter, Order
+from sleuth.indexer.options import SearchOptions as SearchOptions
 from sleuth.indexer.recompute import Candidate, Fit, rescore
 from sleuth.indexer.source import read_texts
 from sleuth.store.cache import VectorCache, cache_bound
 from sleuth.store.dense import DenseIndex, GraphCache
 from sleuth.store.index import Index
-from sleuth.store.manifest import StorageMode
 from sleuth.store.records import StoredChunk
-from sleuth.store.scope import FileScope, KeyArray, chunks_in_scope
+from sleuth.store.scope import KeyArray, chunks_in_scope
 from sleuth.store.vectors import FloatArray
 
-Order = Literal["score", "rrf"]
-ChunkFilter = Callable[[StoredChunk], bool]
-# At most this many chunks are re-embedded per query (usually fewer: see indexer.recompute);
-# each costs ~0.06-0.1 s on 2 cores. Chosen by recall@10 against exact search on corpus S
-# (200 queries): codebook codes keep 0.99 at 20, sign bits need 60 for 0.97.
-DEFAULT_CANDIDATES: dict[StorageMode, int] = {"compact": 20, "minimal": 60, "full": 0}
 # A filter's scope of at most this many chunks is scanned flat, its codes only (about 1.1 ms
 # of CPU per 1,000 chunks, bench section ``graph``); a larger one goes through the index's
 # own search, over-fetching until enough candidates are in scope.
 SCOPED_SCAN_MAX = 50_000
-
-
-@dataclass(frozen=True, slots=True)
-class SearchOptions:
-    limit: int = 10
-    mode: Mode = "hybrid"
-    candidates: int | None = None  # None: the storage mode's DEFAULT_CANDIDATES
-    lexical_depth: int = 40
-    # Tuned on pyfaq (see the README): plain RRF (k=60, equal weights) scored below dense.
-    rrf_k: int = 10
-    lexical_weight: float = 0.2  # RRF weight of the BM25 list (the dense list weighs 1)
-    # "score": by the calibrated score; "rrf": Reciprocal Rank Fusion order in hybrid, BM25
-    # order in lexical mode, scores then clipped to never rise down the list (bench/quality).
-    order: Order = "score"
-    chunk_filter: ChunkFilter | None = None
-    # A filter on files, applied in the catalog before ranking (see sleuth.store.scope).
-    scope: FileScope | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,10 +24,13 @@ import contextlib
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from sleuth.indexer.backfill import backfill
+from sleuth.indexer.changes import Changes as Changes
+from sleuth.indexer.changes import root_of_watch as root_of_watch
+from sleuth.indexer.changes import under
 from sleuth.indexer.compact import compact_lexical, needs_compaction
 from sleuth.indexer.discovery import (
     DiscoveryOptions,
@@ -71,57 +74,6 @@ class RootGone(Exception):
     def __init__(self, root: str) -> None:
         super().__init__(f"watched path disappeared: {root}")
         self.root = root
-
-
-@dataclass(slots=True)
-class Changes:
-    """What may have changed since the index was last brought up to date."""
-
-    files: set[str] = field(default_factory=set)
-    dirs: set[str] = field(default_factory=set)
-    full: bool = False
-    reason: str = ""  # why a full reconcile: "start", "overflow", "observer-error", …
-
-    def __bool__(self) -> bool:
-        return self.full or bool(self.files or self.dirs)
-
-    def __len__(self) -> int:
-        return len(self.files) + len(self.dirs)
-
-    def merge(self, other: Changes) -> None:
-        if other.full and not self.full:
-            self.full, self.reason = True, other.reason
-        self.files |= other.files
-        self.dirs |= other.dirs
-
-    def take(self) -> Changes:
-        """Move everything into a new value and leave this one empty."""
-        taken = Changes(self.files, self.dirs, self.full, self.reason)
-        self.files, self.dirs, self.full, self.reason = set(), set(), False, ""
-        return taken
-
-
-def under(path: str, dirs: set[str] | frozenset[str]) -> bool:
-    """Whether ``path`` is one of ``dirs`` or lies below one of them."""
-    current = path
-    while True:
-        if current in dirs:
-            return True
-        parent = os.path.dirname(current)
-        if parent == current:
-            return False
-        current = parent
-
-
-def root_of_watch(path: str, roots: Sequence[str]) -> str | None:
-    """The deepest root that ``path`` is, or lies under; None outside every root."""
-    best: str | None = None
-    for root in roots:
-        if (path == root or path.startswith(root.rstrip(os.sep) + os.sep)) and (
-            best is None or len(root) > len(best)
-        ):
-            best = root
-    return best
 
 
 @dataclass(slots=True)
