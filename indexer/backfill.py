@@ -25,6 +25,7 @@ import numpy as np
 from sleuth.indexer.chunking import chunk_input
 from sleuth.indexer.embedder import Embedder
 from sleuth.indexer.source import read_texts
+from sleuth.store.codes import PENDING
 from sleuth.store.index import Index
 
 SLICE_CHUNKS = 256  # chunks per commit of codes: a few seconds of embedding on 2 cores
@@ -58,7 +59,7 @@ Fill = Callable[[Sequence[tuple[int, bytes]]], int]
 def waiting_tokens(index: Index) -> tuple[int, int]:
     """(chunks, tokens) waiting for a code."""
     row = index.catalog.db.execute(
-        "SELECT count(*), coalesce(sum(tokens), 0) FROM chunks WHERE length(code)=0"
+        f"SELECT count(*), coalesce(sum(tokens), 0) FROM chunks WHERE {PENDING}"
     ).fetchone()
     return int(row[0]), int(row[1])
 
