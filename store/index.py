@@ -42,7 +42,7 @@ from sleuth.store.manifest import (
 from sleuth.store.paths import is_loose, make_private_dir, tighten
 from sleuth.store.records import ChunkRecord, FileRecord
 from sleuth.store.texts import put_text, text_problems
-from sleuth.store.vectors import CodeArray, Coder, FloatArray, Graph, coder_for, vectors_file
+from sleuth.store.vectors import Coder, FloatArray, Graph, coder_for, vectors_file
 
 
 def make_coder(manifest: Manifest) -> Coder:
@@ -247,38 +247,17 @@ class Writer:
         for path in self.index.directory.glob(".vectors.*.tmp"):
             path.unlink(missing_ok=True)
 
-    def commit(self, batch: Batch) -> CommitResult:
-        if not batch:
-            return CommitResult(0, 0)
+    @contextlib.contextmanager
+    def _next_generation(self, removed: list[int]) -> Iterator[None]:
+        """One transaction that ends by stepping the graph and the generation; ``removed``
+        (chunk ids) may still grow inside the block."""
         index = self.index
-        catalog = index.catalog
-        removed: list[int] = []
-        added_keys: list[int] = []
-        added_codes: list[CodeArray] = []
         next_generation = index.generation + 1
         try:
-            with catalog.transaction():
-                for path in batch.removals:
-                    removed += catalog.remove_file(path)
-                for old, record in batch.moves:
-                    removed += catalog.move_file(old, record)
-                for record in batch.touches:
-                    catalog.touch_file(record.path, record.size, record.mtime_ns)
-                for upsert in batch.upserts:
-                    removed += catalog.remove_chunks_of(upsert.file.path)
-                    file_id = catalog.upsert_file(upsert.file)
-                    if upsert.text is not None:
-                        put_text(catalog.db, file_id, upsert.text)
-                    rows = upsert.codes(index.coder)
-                    added_keys += catalog.add_chunks(file_id, upsert.chunks, upsert.texts, rows)
-                    if coded := [r for r in rows if r]:
-                        added_codes.append(
-                            np.frombuffer(b"".join(coded), np.uint8).reshape(len(coded), -1)
-                        )
-                if batch.removals or batch.moves:
-                    prune_dirs(catalog.db)
-                self._update_graph(removed, added_keys, added_codes, next_generation)
-                catalog.set_meta("generation", str(next_generation))
+            with index.catalog.transaction():
+                yield
+                self._update_graph(removed, next_generation)
+                index.catalog.set_meta("generation", str(next_generation))
         except BaseException:
             # The in-memory graph may hold changes the catalog rolled back: start again from disk.
             vectors_file(index.directory, next_generation).unlink(missing_ok=True)
@@ -286,29 +265,41 @@ class Writer:
             raise
         # Graph files of earlier merges: a build merges every TAIL_MAX chunks.
         self._remove_orphans()
-        return CommitResult(len(added_keys), len(removed))
+
+    def commit(self, batch: Batch) -> CommitResult:
+        if not batch:
+            return CommitResult(0, 0)
+        index = self.index
+        catalog = index.catalog
+        removed: list[int] = []
+        added = 0
+        with self._next_generation(removed):
+            for path in batch.removals:
+                removed += catalog.remove_file(path)
+            for old, record in batch.moves:
+                removed += catalog.move_file(old, record)
+            for record in batch.touches:
+                catalog.touch_file(record.path, record.size, record.mtime_ns)
+            for upsert in batch.upserts:
+                removed += catalog.remove_chunks_of(upsert.file.path)
+                file_id = catalog.upsert_file(upsert.file)
+                if upsert.text is not None:
+                    put_text(catalog.db, file_id, upsert.text)
+                rows = upsert.codes(index.coder)
+                added += len(catalog.add_chunks(file_id, upsert.chunks, upsert.texts, rows))
+            if batch.removals or batch.moves:
+                prune_dirs(catalog.db)
+        return CommitResult(added, len(removed))
 
     def fill_codes(self, pairs: Sequence[tuple[int, bytes]]) -> int:
         """Give chunks committed without a code their codes (``Upsert.deferred``), in one
         transaction with the graph's step; returns how many still waited for one (a chunk
         removed since, or coded by another writer, is left alone)."""
-        index = self.index
-        next_generation = index.generation + 1
-        try:
-            with index.catalog.transaction():
-                done = index.catalog.set_codes(pairs)
-                self._update_graph([], [], [], next_generation)
-                index.catalog.set_meta("generation", str(next_generation))
-        except BaseException:
-            vectors_file(index.directory, next_generation).unlink(missing_ok=True)
-            self.graph = None
-            raise
-        self._remove_orphans()
+        with self._next_generation([]):
+            done = self.index.catalog.set_codes(pairs)
         return done
 
-    def _update_graph(
-        self, removed: list[int], keys: list[int], codes: list[CodeArray], generation: int
-    ) -> None:
+    def _update_graph(self, removed: list[int], generation: int) -> None:
         """Keep the graph's state in step; create the graph once the collection outgrows a
         flat scan, and merge the tail and the dead entries into it when they pile up."""
         index = self.index
