@@ -2,7 +2,7 @@
 
 The junk and binary rules judge a file's first 16 KiB. A file the index holds with the same
 size and mtime passed them on the same bytes, provided the rules were the same: the index
-records the rules it was last walked under (``RULES_KEY``; ``--all-text`` or not, and a version
+records the rules it was last walked under (``rules_key``: ``--all-text`` or not, and a version
 bumped whenever the content rules change), and a walk under other rules reads every file.
 """
 

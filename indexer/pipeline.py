@@ -134,8 +134,8 @@ def run_index(
             summary.chunks_removed += result.chunks_removed
             reporter.on_plan(len(plan.index))
             _index_files(writer, plan.index, embedder, settings, reporter, summary)
-            if not reporter.should_stop():  # the walk saw every root through
-                note_rules(index.catalog, settings.discovery)
+            # The plan's removals (files these rules now skip) committed first, even if stopped.
+            note_rules(index.catalog, settings.discovery)
             filled = backfill(
                 index, writer.fill_codes, embedder, reporter.on_embedding, reporter.should_stop
             )

@@ -110,7 +110,7 @@ class LexicalMixin:
             # Within a filter's scope few of the shortest chunks may be in it: look further.
             fill = (SCOPED_FILL if scoped else 4) * limit
             term, _, df = common[0]
-            tally.lengths.update(self._shortest_holding(term, fill, df / bm25.total))
+            tally.lengths.update(self._shortest_holding(term, fill, df, bm25.total))
         for term, idf, _ in common:
             holders: set[int] = set()
             for other, _ in rare:  # FTS5 intersects the two lists in C, skipping ahead
@@ -123,18 +123,19 @@ class LexicalMixin:
             # A chunk of ``also`` that holds only common terms is not ranked, but covered.
             tally.matched_only([i for i in holders if i not in tally.lengths], idf)
 
-    def _shortest_holding(self, term: str, count: int, share: float) -> list[tuple[int, int]]:
-        """(id, tokens) of the ``count`` shortest chunks holding ``term`` (in ``share`` of all
-        chunks), by (tokens, id).
+    def _shortest_holding(
+        self, term: str, count: int, df: int, total: int
+    ) -> list[tuple[int, int]]:
+        """(id, tokens) of the ``count`` shortest chunks holding ``term`` (in ``df`` of the
+        ``total`` chunks), by (tokens, id).
 
         The join reads every posting of the term with its chunk and sorts them (33 ms for a
         term in half of 100k chunks, 930 ms at a million). With the length index, chunks are
         walked shortest first and asked for the term a few hundred at a time, about
-        count / share look-ups, each dearer than a posting read: the walk is taken when it
+        count * total / df look-ups, each dearer than a posting read: the walk is taken when it
         is clearly the smaller (a filter's scope asks for 1,000 chunks, which for a term in
         2% of them would be a walk of 50,000)."""
-        total = chunk_totals.totals(self.db)[0]
-        walk = count / max(share, 1e-9) <= WALK_SHARE * share * total
+        walk = count * total <= WALK_SHARE * df * df
         if not walk or not self._has_length_index():
             rows = self.db.execute(_SHORTEST, (term, count)).fetchall()
             return [(int(i), int(n)) for i, n in rows]
