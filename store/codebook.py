@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -39,6 +40,19 @@ LLOYD_MAX_STEP = {1: 1.596, 2: 0.996, 3: 0.586, 4: 0.335, 5: 0.188, 6: 0.104, 7:
 MAX_BITS = 8
 
 
+@dataclass(frozen=True, slots=True)
+class ErrorModel:
+    """How a code score relates to the exact cosine near the top of a query's list: a line,
+    and the standard deviation of the cosines around it (``tools/fit_codebook.py``)."""
+
+    slope: float
+    intercept: float
+    sigma: float
+
+    def cosine(self, estimate: float) -> float:
+        return self.slope * estimate + self.intercept
+
+
 @dataclass(frozen=True)
 class Codebook:
     mean: FloatArray  # (dims,)
@@ -47,6 +61,7 @@ class Codebook:
     step: FloatArray  # (axes,)
     model_sha256: str
     sha256: str  # of the file it came from: an index records which codebook coded it
+    error: ErrorModel | None = None  # shipped with codes precise enough to rank on their own
 
     @property
     def size(self) -> int:
@@ -109,8 +124,14 @@ class Codebook:
         return signs
 
 
-def fit(vectors: FloatArray, size: int, model_sha256: str) -> Codebook:
-    """A codebook of ``size`` bytes per code, fitted on a sample of the model's embeddings."""
+def fit(vectors: FloatArray, size: int, model_sha256: str, step_scale: float = 1.0) -> Codebook:
+    """A codebook of ``size`` bytes per code, fitted on a sample of the model's embeddings.
+
+    ``step_scale`` widens every axis's quantiser step beyond the Gaussian optimum. Embedding
+    coordinates have heavier tails than a Gaussian's, and a chunk that matches a query well
+    has its largest coordinates on the query's axes: clipped at the quantiser's range, they
+    make the best cosines come out low. A wider step clips less at the cost of a coarser grid
+    (``tools/fit_codebook.py`` picks the scale by the error it measures out of sample)."""
     x = np.asarray(vectors, np.float64)
     mean = x.mean(axis=0)
     _, _, vt = np.linalg.svd(x - mean, full_matrices=False)
@@ -122,7 +143,7 @@ def fit(vectors: FloatArray, size: int, model_sha256: str) -> Codebook:
         bits[axis] += 1
         gain[axis] = sigma[axis] ** 2 / 4.0 ** bits[axis] if bits[axis] < MAX_BITS else -1.0
     used = bits > 0
-    step = np.array([LLOYD_MAX_STEP[int(b)] for b in bits[used]]) * sigma[used]
+    step = np.array([LLOYD_MAX_STEP[int(b)] for b in bits[used]]) * sigma[used] * step_scale
     return Codebook(
         mean.astype(np.float32),
         vt.T[:, used].astype(np.float32),
@@ -134,21 +155,27 @@ def fit(vectors: FloatArray, size: int, model_sha256: str) -> Codebook:
 
 
 def save(book: Codebook, path: Path) -> None:
+    arrays: dict[str, Any] = {
+        "mean": book.mean,
+        "basis": book.basis.astype(np.float16),  # half the bytes; codes use it as stored
+        "bits": book.bits,
+        "step": book.step,
+        "model_sha256": np.array(book.model_sha256),
+    }
+    if book.error is not None:
+        arrays["error"] = np.array([book.error.slope, book.error.intercept, book.error.sigma])
     buffer = io.BytesIO()
-    np.savez_compressed(
-        buffer,
-        mean=book.mean,
-        basis=book.basis.astype(np.float16),  # half the bytes; codes use it as stored
-        bits=book.bits,
-        step=book.step,
-        model_sha256=np.array(book.model_sha256),
-    )
+    np.savez_compressed(buffer, **arrays)
     path.write_bytes(buffer.getvalue())
 
 
 def load(data: bytes) -> Codebook:
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            error = None
+            if "error" in npz:
+                slope, intercept, sigma = (float(v) for v in npz["error"])
+                error = ErrorModel(slope, intercept, sigma)
             return Codebook(
                 np.asarray(npz["mean"], np.float32),
                 np.asarray(npz["basis"], np.float32),
@@ -156,14 +183,17 @@ def load(data: bytes) -> Codebook:
                 np.asarray(npz["step"], np.float32),
                 str(npz["model_sha256"]),
                 hashlib.sha256(data).hexdigest(),
+                error,
             )
     except (ValueError, KeyError, OSError) as exc:
         raise StoreError(f"codebook is unreadable: {exc}") from exc
 
 
-def shipped(model_sha256: str) -> Codebook | None:
-    """The codebook that ships for this model, if any (custom models have none)."""
-    name = f"{model_sha256[:16]}.npz"
+def shipped(model_sha256: str, storage: str = "compact") -> Codebook | None:
+    """The codebook of a storage mode that ships for this model, if any (custom models have
+    none): ``compact`` codes are ``SHA.npz``, ``fast`` ones ``SHA-fast.npz``."""
+    suffix = "" if storage == "compact" else f"-{storage}"
+    name = f"{model_sha256[:16]}{suffix}.npz"
     entry = resources.files("sleuth.store").joinpath("codebooks").joinpath(name)
     try:
         data = entry.read_bytes()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -84,14 +85,29 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
     assert again.sha256 and again.model_sha256 == "m" * 64
     assert np.array_equal(again.bits, book.bits)
     assert np.allclose(again.basis, book.basis, atol=1e-3)
+    assert again.error is None
     with pytest.raises(StoreError, match="unreadable"):
         codebook.load(b"not a codebook")
+
+
+def test_an_error_model_round_trips(tmp_path: Path) -> None:
+    book = codebook.fit(_sample(800), 10, "m" * 64)
+    path = tmp_path / "book.npz"
+    codebook.save(replace(book, error=codebook.ErrorModel(1.02, -0.01, 0.006)), path)
+    again = codebook.load(path.read_bytes())
+    assert again.error is not None
+    assert again.error.cosine(0.5) == pytest.approx(1.02 * 0.5 - 0.01)
+    assert again.error.sigma == pytest.approx(0.006)
 
 
 def test_the_shipped_model_has_its_codebook() -> None:
     sha = shipped_model().sha256
     book = codebook.shipped(sha)
     assert book is not None and book.model_sha256 == sha and book.size == 80
+    assert book.error is None  # compact codes are confirmed by recomputation, never trusted
+    fast = codebook.shipped(sha, "fast")
+    assert fast is not None and fast.size == 192 and fast.error is not None
+    assert 0.0 < fast.error.sigma < 0.02
     assert codebook.shipped("f" * 64) is None
 
 
