@@ -39,7 +39,7 @@ from sleuth.store.cache import CACHE_FILE, VectorCache, cache_bound
 from sleuth.store.index import Index
 from sleuth.store.manifest import StorageMode
 
-MODES: tuple[StorageMode, ...] = ("compact", "minimal", "full")
+MODES: tuple[StorageMode, ...] = ("compact", "fast", "minimal", "full")
 K = 10
 
 

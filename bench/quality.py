@@ -26,7 +26,7 @@ from pathlib import Path
 
 from bench.common import Config, Json, emit, log, table
 from bench.corpora import Labelled, pyfaq_module
-from bench.indexes import open_searcher
+from bench.indexes import ensure_index, open_searcher
 from bench.prepare import Prepared, prepare
 from sleuth.indexer.search import DEFAULT_CANDIDATES, Mode, Order, SearchOptions
 
@@ -67,7 +67,10 @@ def evaluate(labelled: Labelled, ranker: Callable[[str, int], list[str]], depth:
 def sleuth_ranker(
     prep: Prepared, storage: str, mode: Mode, stack: ExitStack, order: Order = "score"
 ) -> Callable[[str, int], list[str]]:
-    directory = prep.compact if storage == "compact" else prep.full
+    if storage in ("compact", "full"):
+        directory = prep.compact if storage == "compact" else prep.full
+    else:
+        directory = ensure_index(prep.corpus, storage, prep.embedder)  # type: ignore[arg-type]
     index, searcher = open_searcher(directory, prep.embedder)
     stack.callback(index.close)
     stack.callback(searcher.close)
@@ -107,7 +110,9 @@ def _run(config: Config, stack: ExitStack) -> Json:
         "semantic, full f16": sleuth_ranker(prep, "full", "semantic", stack),
         "semantic, exact f32 brute force": exact_ranker(prep),
         "hybrid, compact, RRF order": sleuth_ranker(prep, "compact", "hybrid", stack, "rrf"),
-        "hybrid, compact (default: score order)": sleuth_ranker(prep, "compact", "hybrid", stack),
+        "semantic, fast (settled)": sleuth_ranker(prep, "fast", "semantic", stack),
+        "hybrid, compact (score order)": sleuth_ranker(prep, "compact", "hybrid", stack),
+        "hybrid, fast (default: score order)": sleuth_ranker(prep, "fast", "hybrid", stack),
         "hybrid, full f16": sleuth_ranker(prep, "full", "hybrid", stack),
     }
     figures: Json = {

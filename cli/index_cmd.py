@@ -51,8 +51,9 @@ def index(
         str | None,
         typer.Option(
             "--storage",
-            help="compact (codebook codes + recompute, the default), minimal (1-bit codes, "
-            "smallest) or full (f16 vectors); fixed when the index is created.",
+            help="fast (codebook codes that rank on their own, few recomputes; the default), "
+            "compact (2.4x smaller codes, more recomputes), minimal (1-bit codes, smallest) "
+            "or full (f16 vectors); fixed when the index is created.",
         ),
     ] = None,
     hidden: HiddenOpt = False,

@@ -70,7 +70,7 @@ def search(
             "--candidates",
             min=1,
             max=1000,
-            help="Most chunks re-embedded per query (default: 20 compact, 60 minimal).",
+            help="Most chunks re-embedded per query (default: 20 compact and fast, 60 minimal).",
         ),
     ] = None,
     explain: Annotated[bool, typer.Option("--explain", help="Print timings to stderr.")] = False,

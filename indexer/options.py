@@ -15,8 +15,9 @@ Order = Literal["score", "rrf"]
 ChunkFilter = Callable[[StoredChunk], bool]
 # At most this many chunks are re-embedded per query (usually fewer: see indexer.recompute);
 # each costs ~0.06-0.1 s on 2 cores. Chosen by recall@10 against exact search on corpus S
-# (200 queries): codebook codes keep 0.99 at 20, sign bits need 60 for 0.97.
-DEFAULT_CANDIDATES: dict[StorageMode, int] = {"compact": 20, "minimal": 60, "full": 0}
+# (200 queries): codebook codes keep 0.99 at 20, sign bits need 60 for 0.97. ``fast`` settles
+# (indexer.recompute.settle) on far fewer; 20 only bounds its worst case.
+DEFAULT_CANDIDATES: dict[StorageMode, int] = {"compact": 20, "fast": 20, "minimal": 60, "full": 0}
 
 
 @dataclass(frozen=True, slots=True)

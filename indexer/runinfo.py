@@ -76,7 +76,7 @@ class Reporter:
 
 @dataclass(frozen=True, slots=True)
 class IndexSettings:
-    storage: StorageMode | None = None  # None: "compact" for a new index, as is for an old one
+    storage: StorageMode | None = None  # None: "fast" for a new index, as is for an old one
     discovery: DiscoveryOptions = field(default_factory=DiscoveryOptions)
     commit_chunks: int = 256
 

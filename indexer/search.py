@@ -39,14 +39,15 @@ from sleuth.indexer.hits import non_increasing as _non_increasing
 from sleuth.indexer.options import DEFAULT_CANDIDATES as DEFAULT_CANDIDATES
 from sleuth.indexer.options import ChunkFilter, Order
 from sleuth.indexer.options import SearchOptions as SearchOptions
-from sleuth.indexer.recompute import Candidate, Fit, rescore
+from sleuth.indexer.recompute import Candidate, Fit, rescore, settle
 from sleuth.indexer.source import read_texts
 from sleuth.store.cache import VectorCache, cache_bound
+from sleuth.store.codebook import ErrorModel
 from sleuth.store.dense import DenseIndex, GraphCache
 from sleuth.store.index import Index
 from sleuth.store.records import StoredChunk
 from sleuth.store.scope import KeyArray, chunks_in_scope
-from sleuth.store.vectors import FloatArray
+from sleuth.store.vectors import CodebookCoder, FloatArray
 
 # A filter's scope of at most this many chunks is scanned flat, its codes only (about 1.1 ms
 # of CPU per 1,000 chunks, bench section ``graph``); a larger one goes through the index's
@@ -194,7 +195,6 @@ class Searcher:
         if self.index.manifest.storage == "full":
             waiting = [s for s in missed if s.chunk.id not in estimates]
             return {**estimates, **self._cosines(qvec, waiting, result)}
-        worth = missed
         known = sorted(
             (
                 self.calibration.score("hybrid", c, coverage.get(i, 0.0))
@@ -202,18 +202,28 @@ class Searcher:
             ),
             reverse=True,
         )
-        if fit is not None and len(known) >= options.limit:
-            bar = known[options.limit - 1]
-            worth = [
-                s
-                for s in missed
-                if s.chunk.id not in estimates
-                or self.calibration.score(
-                    "hybrid", fit.ceiling(estimates[s.chunk.id]), coverage.get(s.chunk.id, 0.0)
-                )
-                >= bar
-            ]
-        return self._cosines(qvec, worth, result)
+        # Codes that rank on their own (``fast``) keep their estimate unless it is in doubt.
+        error = self._error_model()
+        guesses = {} if error is None else {i: error.cosine(e) for i, e in estimates.items()}
+        if fit is None or len(known) < options.limit:  # no bar yet: every chunk counts
+            rest = [s for s in missed if s.chunk.id not in guesses]
+            return {**guesses, **self._cosines(qvec, rest, result)}
+        bar = known[options.limit - 1]
+
+        def reaches(chunk_id: int, cosine: float) -> bool:
+            return self.calibration.score("hybrid", cosine, coverage.get(chunk_id, 0.0)) >= bar
+
+        sure = {i: c for i, c in guesses.items() if reaches(i, c - fit.margin)}
+        worth = [
+            s
+            for s in missed
+            if s.chunk.id not in sure
+            and (
+                s.chunk.id not in estimates
+                or reaches(s.chunk.id, fit.ceiling(estimates[s.chunk.id]))
+            )
+        ]
+        return {**sure, **self._cosines(qvec, worth, result)}
 
     def _cosines(
         self, qvec: FloatArray, items: list[_Scored], result: SearchResult
@@ -260,7 +270,12 @@ class Searcher:
         live = [Candidate(c, text, s) for c, s in picked if (text := texts[c.id].text) is not None]
         result.stale += len(picked) - len(live)
         if compact:
-            done = rescore(qvec, live, options.limit, self._embed_as_cached, self.cache)
+            error = self._error_model()
+            if error is None:
+                done = rescore(qvec, live, options.limit, self._embed_as_cached, self.cache)
+            else:  # codes that rank on their own: re-embed only the doubtful
+                embed = self._embed_as_cached
+                done = settle(qvec, live, options.limit, cap, embed, self.cache, error)
             scored = [
                 _Scored(c.chunk, c.text, done.scores[c.chunk.id])
                 for c in live
@@ -275,6 +290,11 @@ class Searcher:
         result.timings.recompute = time.perf_counter() - t0
         scored.sort(key=lambda s: -s.score)
         return qvec, scored, fit
+
+    def _error_model(self) -> ErrorModel | None:
+        """The error of the codes' estimates, shipped with codes precise enough to rank."""
+        coder = self.index.coder
+        return coder.book.error if isinstance(coder, CodebookCoder) else None
 
     def _embed_as_cached(self, texts: list[str]) -> FloatArray:
         """Fresh embeddings at the recompute cache's f16 precision, so that a hit scores

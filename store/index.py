@@ -34,6 +34,7 @@ from sleuth.store.graph_state import (
 )
 from sleuth.store.lock import WriteLock
 from sleuth.store.manifest import (
+    CODEBOOK_MODES,
     MANIFEST_FILE,
     Manifest,
     read_manifest,
@@ -46,17 +47,17 @@ from sleuth.store.vectors import Coder, FloatArray, Graph, coder_for, vectors_fi
 
 
 def make_coder(manifest: Manifest) -> Coder:
-    """The coder of an index's storage mode; a compact index must find the codebook it
-    was coded with (it ships with sleuth, keyed by the model)."""
-    if manifest.storage != "compact":
+    """The coder of an index's storage mode; a compact or fast index must find the codebook
+    it was coded with (it ships with sleuth, keyed by the model)."""
+    if manifest.storage not in CODEBOOK_MODES:
         return coder_for(manifest.storage, manifest.model.dims)
-    book = codebook.shipped(manifest.model.sha256)
+    book = codebook.shipped(manifest.model.sha256, manifest.storage)
     if book is None or book.sha256 != manifest.codebook:
         raise StoreError(
-            "this compact index was coded with a codebook this sleuth does not have; "
-            "rebuild it (sleuth drop, then sleuth index)"
+            f"this {manifest.storage} index was coded with a codebook this sleuth does not "
+            "have; rebuild it (sleuth drop, then sleuth index)"
         )
-    return coder_for("compact", manifest.model.dims, book)
+    return coder_for(manifest.storage, manifest.model.dims, book)
 
 
 def index_exists(directory: Path) -> bool:

@@ -14,10 +14,13 @@ from sleuth.store.paths import private_fd
 
 SCHEMA_VERSION = 5
 MANIFEST_FILE = "manifest.json"
-# compact: the model's codebook codes (the default); minimal: sign bits, the smallest;
-# full: f16 vectors, never re-embedded at query time.
-StorageMode = Literal["compact", "minimal", "full"]
-STORAGE_MODES: tuple[StorageMode, ...] = ("compact", "minimal", "full")
+# fast (the default for a new index): codebook codes whose scores rank on their own, so only
+# the doubtful candidates are re-embedded; compact: a 2.4x smaller codebook, every top
+# candidate re-embedded; minimal: sign bits, the smallest; full: f16 vectors, never
+# re-embedded at query time. (An old manifest without the field is compact.)
+StorageMode = Literal["compact", "fast", "minimal", "full"]
+STORAGE_MODES: tuple[StorageMode, ...] = ("compact", "fast", "minimal", "full")
+CODEBOOK_MODES: tuple[StorageMode, ...] = ("compact", "fast")  # codes from a shipped codebook
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +57,7 @@ class Manifest:
     max_tokens: int = 256
     overlap_tokens: int = 0  # informational: the chunker of the sleuth that created the index
     connectivity: int = 8
-    codebook: str = ""  # sha256 of the codebook that coded a compact index
+    codebook: str = ""  # sha256 of the codebook that coded a compact or fast index
     graph_min_chunks: int = field(default_factory=lambda: default_graph_min_chunks())
     schema_version: int = SCHEMA_VERSION
     extra: dict[str, Any] = field(default_factory=dict)

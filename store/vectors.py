@@ -87,13 +87,13 @@ class SignCoder(Coder):
 
 
 class CodebookCoder(Coder):
-    """``compact``: the model's codebook (see ``sleuth.store.codebook``)."""
+    """``compact`` and ``fast``: one of the model's codebooks (see ``sleuth.store.codebook``)."""
 
-    storage: StorageMode = "compact"
     graph_dtype = "b1"
     graph_metric = "hamming"
 
-    def __init__(self, book: Codebook) -> None:
+    def __init__(self, book: Codebook, storage: StorageMode = "compact") -> None:
+        self.storage = storage
         self.book = book
         self.size = book.size
         self._signs = book.sign_positions()
@@ -148,8 +148,8 @@ def coder_for(storage: StorageMode, dims: int, book: Codebook | None = None) -> 
     if storage == "minimal":
         return SignCoder(dims)
     if book is None:
-        raise StoreError("compact storage needs the model's codebook")
-    return CodebookCoder(book)
+        raise StoreError(f"{storage} storage needs the model's codebook")
+    return CodebookCoder(book, storage)
 
 
 def _table_score(weights: FloatArray, codes: CodeArray) -> FloatArray:

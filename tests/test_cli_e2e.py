@@ -129,7 +129,7 @@ def test_status_reports_counts_and_checks(sample: Path) -> None:
     info = result.json_lines()[0]
     assert info["files"] == 7
     assert info["consistent"] is True
-    assert info["storage"] == "compact"
+    assert info["storage"] == "fast"  # the default for a model whose codebooks ship
     assert info["by_kind"]["pdf"]["files"] == 1
     assert info["footprint"]["total"] > 0
     assert sleuth("status").code == 0
@@ -141,6 +141,35 @@ def test_full_storage_mode(sample: Path) -> None:
     assert Path(str(hits[0]["path"])).name == "account-recovery.md"
     info = sleuth("status", "--index", "full", "--json").json_lines()[0]
     assert info["storage"] == "full"
+
+
+def test_fast_storage_answers_with_few_re_embeddings(sample: Path) -> None:
+    _index(sample, "--storage", "fast", "--index", "fast")
+    _index(sample, "--storage", "full", "--index", "full")
+    info = sleuth("status", "--index", "fast", "--json").json_lines()[0]
+    assert info["storage"] == "fast"
+    cases = {
+        "how do I reset a forgotten password": "account-recovery.md",
+        "how much does the company pay for a hotel night": "travel-policy.pdf",
+        "when should I plant tomato seedlings": "garden.md",
+    }
+    for query, expected in cases.items():
+        result = sleuth("search", query, "--index", "fast", "--json", "--explain", "-k", "3")
+        assert result.code == 0, result.err
+        hits = result.json_lines()
+        assert Path(str(hits[0]["path"])).name == expected, (query, hits[0])
+        embedded = int(result.err.split("recompute", 1)[1].split("(", 1)[1].split(" ", 1)[0])
+        assert embedded < 10, result.err  # compact re-embeds its 20 best here
+        # The best hit's similarity is exact; another's may be its code's estimate.
+        full = sleuth("search", query, "--index", "full", "--json", "-k", "3").json_lines()
+        cosine = {(h["path"], h["line_start"]): float(h["similarity"]) for h in full}
+        assert cosine[(hits[0]["path"], hits[0]["line_start"])] == pytest.approx(
+            float(hits[0]["similarity"]), abs=2e-3
+        )
+        for hit in hits[1:]:
+            key = (hit["path"], hit["line_start"])
+            if key in cosine:
+                assert abs(float(hit["similarity"]) - cosine[key]) < 0.05, (hit, cosine[key])
 
 
 @pytest.mark.parametrize(
@@ -198,7 +227,7 @@ def test_mixing_models_is_refused(sample: Path, tmp_path: Path) -> None:
     assert "was built with" in result.err
 
 
-@pytest.mark.parametrize("storage", ["compact", "minimal", "full"])
+@pytest.mark.parametrize("storage", ["compact", "fast", "minimal", "full"])
 def test_graph_path_for_large_collections(
     sample: Path, storage: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -246,10 +275,15 @@ def test_list_survives_an_unreadable_index(sample: Path, sleuth_home: Path) -> N
 
 def test_storage_mode_is_fixed_at_creation(sample: Path) -> None:
     _index(sample)
-    assert _index(sample, "--storage", "compact")["files_unchanged"] == 7
+    assert _index(sample, "--storage", "fast")["files_unchanged"] == 7
     result = sleuth("index", str(sample), "--storage", "full")
     assert result.code == 2
-    assert "uses compact storage" in result.err
+    assert "uses fast storage" in result.err
+    # An index made before fast was the default keeps its compact storage.
+    _index(sample, "--storage", "compact", "--index", "older")
+    assert _index(sample, "--index", "older")["files_unchanged"] == 7
+    hits = sleuth("search", "forgotten password", "--index", "older", "--json").json_lines()
+    assert Path(str(hits[0]["path"])).name == "account-recovery.md"
 
 
 def test_nonsense_exits_1_and_real_questions_answer(sample: Path) -> None:
