@@ -118,7 +118,7 @@ def collect(
 ) -> Iterator[Row]:
     """Every hit (to ``DEPTH``) of every query of ``sets`` on ``corpus``, in each mode."""
     embedder = RecordingEmbedder(corpus.family, threads=config.threads)
-    directory = ensure_index(corpus, "compact", embedder)
+    directory = ensure_index(corpus, "fast", embedder)  # the default storage
     index, searcher = open_searcher(directory, embedder)
     try:
         for qset in sets:

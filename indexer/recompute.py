@@ -179,11 +179,11 @@ def settle(
             exact[n] = float(np.dot(query, vector))
     recomputed = 0
     while recomputed < cap:
-        scores = np.where(np.isnan(exact), guess, exact)
-        best = [int(n) for n in np.argsort(-scores, kind="stable")[:SETTLE_EXACT]]
+        current = np.where(np.isnan(exact), guess, exact)
+        best = [int(n) for n in np.argsort(-current, kind="stable")[:SETTLE_EXACT]]
         batch = [n for n in best if np.isnan(exact[n])]
         if len(candidates) > need:
-            doubt = _doubt(scores, np.isnan(exact), need, error)
+            doubt = _doubt(current, np.isnan(exact), need, error)
             left = float(doubt.sum())
             for n in (int(n) for n in np.argsort(-doubt, kind="stable")):
                 if left <= SETTLE_MISSES or len(batch) >= SETTLE_BATCH:

@@ -36,6 +36,7 @@ from sleuth.indexer.hits import Timings as Timings
 from sleuth.indexer.hits import fuse as _fuse
 from sleuth.indexer.hits import lexical_terms as lexical_terms
 from sleuth.indexer.hits import non_increasing as _non_increasing
+from sleuth.indexer.hybrid import plan_missed
 from sleuth.indexer.options import DEFAULT_CANDIDATES as DEFAULT_CANDIDATES
 from sleuth.indexer.options import ChunkFilter, Order
 from sleuth.indexer.options import SearchOptions as SearchOptions
@@ -113,8 +114,9 @@ class Searcher:
             result.timings.catalog += time.perf_counter() - t0
             qvec: FloatArray | None = None
             fit: Fit | None = None
+            estimated: set[int] = set()  # chunks scored by their code's estimate (``fast``)
             if options.mode in ("hybrid", "semantic"):
-                qvec, dense, fit = self._dense(query, vector, options, allowed, result)
+                qvec, dense, fit, estimated = self._dense(query, vector, options, allowed, result)
             if options.mode in ("hybrid", "lexical"):
                 also = [s.chunk.id for s in dense]
                 lexical, coverage = self._lexical(query, also, options, allowed, result)
@@ -123,9 +125,11 @@ class Searcher:
                 # The best BM25 chunks the dense side missed get their cosine too, so that
                 # every hybrid candidate is scored on the same evidence.
                 missed = [s for s in lexical if s.chunk.id not in similarity][: options.limit]
-                similarity.update(
-                    self._missed_cosines(qvec, missed, similarity, coverage, fit, options, result)
+                cosines, guessed = self._missed_cosines(
+                    qvec, missed, similarity, coverage, fit, options, result
                 )
+                similarity.update(cosines)
+                estimated |= guessed
         t0 = time.perf_counter()
         if options.mode == "semantic":
             result.hits = [self._hit(s, "semantic", s.score, None) for s in dense]
@@ -133,6 +137,13 @@ class Searcher:
             result.hits = self._lexical_hits(lexical, coverage, options.order)
         else:
             result.hits = self._hybrid_hits(dense, lexical, similarity, coverage, options)
+            while qvec is not None and result.hits and result.hits[0].chunk.id in estimated:
+                # The best hit is always exact (see recompute.settle), in the fused order too.
+                best = result.hits[0]
+                estimated.discard(best.chunk.id)
+                item = _Scored(best.chunk, best.text, 0.0)
+                similarity.update(self._cosines(qvec, [item], result))
+                result.hits = self._hybrid_hits(dense, lexical, similarity, coverage, options)
         result.hits = result.hits[: options.limit]
         result.timings.fuse = time.perf_counter() - t0
         return result
@@ -180,50 +191,21 @@ class Searcher:
         fit: Fit | None,
         options: SearchOptions,
         result: SearchResult,
-    ) -> dict[int, float]:
-        """Cosines of the BM25 chunks the dense side did not score. A full index has them in
-        its vectors. Otherwise only those are re-embedded that could still enter the top
-        ``limit``, even at the highest cosine their code allows (``fit``): on a cold query
-        each re-embedding costs as much as the whole rest of the search.
-
-        A chunk still waiting for its embedding (a first index in progress) has no code to
-        estimate from, so it is embedded here if BM25 brought it this far."""
+    ) -> tuple[dict[int, float], set[int]]:
+        """Cosines of the BM25 chunks the dense side did not score (see ``indexer.hybrid``),
+        and which of them are estimates. A full index has them in its vectors."""
         if not missed:
-            return {}
+            return {}, set()
         assert self._dense_index is not None  # set for the snapshot this runs in
         estimates = self._dense_index.estimate(qvec, [s.chunk.id for s in missed])
         if self.index.manifest.storage == "full":
             waiting = [s for s in missed if s.chunk.id not in estimates]
-            return {**estimates, **self._cosines(qvec, waiting, result)}
-        known = sorted(
-            (
-                self.calibration.score("hybrid", c, coverage.get(i, 0.0))
-                for i, c in similarity.items()
-            ),
-            reverse=True,
-        )
-        # Codes that rank on their own (``fast``) keep their estimate unless it is in doubt.
+            return {**estimates, **self._cosines(qvec, waiting, result)}, set()
         error = self._error_model()
-        guesses = {} if error is None else {i: error.cosine(e) for i, e in estimates.items()}
-        if fit is None or len(known) < options.limit:  # no bar yet: every chunk counts
-            rest = [s for s in missed if s.chunk.id not in guesses]
-            return {**guesses, **self._cosines(qvec, rest, result)}
-        bar = known[options.limit - 1]
-
-        def reaches(chunk_id: int, cosine: float) -> bool:
-            return self.calibration.score("hybrid", cosine, coverage.get(chunk_id, 0.0)) >= bar
-
-        sure = {i: c for i, c in guesses.items() if reaches(i, c - fit.margin)}
-        worth = [
-            s
-            for s in missed
-            if s.chunk.id not in sure
-            and (
-                s.chunk.id not in estimates
-                or reaches(s.chunk.id, fit.ceiling(estimates[s.chunk.id]))
-            )
-        ]
-        return {**sure, **self._cosines(qvec, worth, result)}
+        kept, embed = plan_missed(
+            missed, estimates, similarity, coverage, fit, options.limit, self.calibration, error
+        )
+        return {**kept, **self._cosines(qvec, embed, result)}, set(kept)
 
     def _cosines(
         self, qvec: FloatArray, items: list[_Scored], result: SearchResult
@@ -252,7 +234,7 @@ class Searcher:
         options: SearchOptions,
         allowed: _Allowed | None,
         result: SearchResult,
-    ) -> tuple[FloatArray, list[_Scored], Fit | None]:
+    ) -> tuple[FloatArray, list[_Scored], Fit | None, set[int]]:
         t0 = time.perf_counter()
         qvec = vector if vector is not None else self._query_vector(query)
         result.timings.embed_query = time.perf_counter() - t0
@@ -283,13 +265,13 @@ class Searcher:
             ]
             result.timings.recomputed += done.recomputed
             result.timings.cached += done.cached
-            fit = done.fit
+            fit, estimated = done.fit, set(done.estimated)
         else:
             scored = [_Scored(c.chunk, c.text, c.estimate) for c in live]
-            fit = None
+            fit, estimated = None, set()
         result.timings.recompute = time.perf_counter() - t0
         scored.sort(key=lambda s: -s.score)
-        return qvec, scored, fit
+        return qvec, scored, fit, estimated
 
     def _error_model(self) -> ErrorModel | None:
         """The error of the codes' estimates, shipped with codes precise enough to rank."""
