@@ -38,7 +38,10 @@ def plan_missed(
         (calibration.score("hybrid", c, coverage.get(i, 0.0)) for i, c in similarity.items()),
         reverse=True,
     )
-    guesses = {} if error is None else {i: error.cosine(e) for i, e in estimates.items()}
+    ids = {s.chunk.id for s in missed}
+    guesses = (
+        {} if error is None else {i: error.cosine(e) for i, e in estimates.items() if i in ids}
+    )
     if fit is None or len(known) < limit:  # no bar yet: every chunk counts
         return guesses, [s for s in missed if s.chunk.id not in guesses]
     bar = known[limit - 1]

@@ -201,11 +201,23 @@ class Searcher:
         if self.index.manifest.storage == "full":
             waiting = [s for s in missed if s.chunk.id not in estimates]
             return {**estimates, **self._cosines(qvec, waiting, result)}, set()
+        # Cached vectors are free and exact, as in the dense list (recompute.settle).
+        cached = self.cache.get((s.chunk.id, s.chunk.chunk.text_hash) for s in missed)
+        free = {i: float(np.dot(qvec, v)) for i, v in cached.items()}
+        result.timings.cached += len(free)
+        rest = [s for s in missed if s.chunk.id not in free]
         error = self._error_model()
         kept, embed = plan_missed(
-            missed, estimates, similarity, coverage, fit, options.limit, self.calibration, error
+            rest,
+            estimates,
+            {**similarity, **free},
+            coverage,
+            fit,
+            options.limit,
+            self.calibration,
+            error,
         )
-        return {**kept, **self._cosines(qvec, embed, result)}, set(kept)
+        return {**kept, **free, **self._cosines(qvec, embed, result)}, set(kept)
 
     def _cosines(
         self, qvec: FloatArray, items: list[_Scored], result: SearchResult
