@@ -39,7 +39,7 @@ from sleuth.store.index import Batch, Index, Writer, index_exists, require_same_
 from sleuth.store.manifest import CODEBOOK_MODES, Manifest, ModelIdentity, StorageMode
 
 # A new index's storage when none is asked for: the first whose codebook ships with the model.
-# fast over compact: a first answer in ~0.8 s instead of ~2.1 s for 0.15x more of the corpus's
+# fast over compact: a first answer in ~0.7 s instead of ~1.6 s for 0.16x more of the corpus's
 # size on disk (README, "Size and speed").
 DEFAULT_STORAGE: tuple[StorageMode, ...] = ("fast", "compact")
 
