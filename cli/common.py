@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from sleuth.cli.env import Env
+from sleuth.cli.interrupts import held_interrupts
 from sleuth.indexer.embedder import Embedder, LlamaEmbedder
 from sleuth.indexer.model import resolve_model
 from sleuth.store.errors import IndexMissingError
@@ -94,7 +95,15 @@ def require_paths(paths: list[Path]) -> None:
 
 
 def make_embedder(model: Path | None, threads: int | None) -> Embedder:
-    return LlamaEmbedder(resolve_model(model), threads=threads)
+    """The model, loaded with Ctrl-C held: loading imports llama.cpp and reads package
+    resources, and a Ctrl-C that lands inside an import can vanish (``cli.interrupts``): the
+    run would go on to the end and exit 0. Held, it waits the fraction of a second the load
+    takes, then interrupts as anywhere else."""
+    with held_interrupts() as interrupted:
+        embedder = LlamaEmbedder(resolve_model(model), threads=threads)
+    if interrupted():
+        raise KeyboardInterrupt
+    return embedder
 
 
 def location(name: str | None) -> IndexLocation:
