@@ -29,6 +29,7 @@ from bench.corpora import Labelled, pyfaq_module
 from bench.indexes import ensure_index, open_searcher
 from bench.prepare import Prepared, prepare
 from sleuth.indexer.search import DEFAULT_CANDIDATES, Mode, Order, SearchOptions
+from sleuth.store.manifest import StorageMode
 
 K = 10
 PROTOCOLS = {"10 hits": 10, "30 hits -> 10 files": 30}
@@ -65,12 +66,11 @@ def evaluate(labelled: Labelled, ranker: Callable[[str, int], list[str]], depth:
 
 
 def sleuth_ranker(
-    prep: Prepared, storage: str, mode: Mode, stack: ExitStack, order: Order = "score"
+    prep: Prepared, storage: StorageMode, mode: Mode, stack: ExitStack, order: Order = "score"
 ) -> Callable[[str, int], list[str]]:
-    if storage in ("compact", "full"):
-        directory = prep.compact if storage == "compact" else prep.full
-    else:
-        directory = ensure_index(prep.corpus, storage, prep.embedder)  # type: ignore[arg-type]
+    directory = {"compact": prep.compact, "full": prep.full}.get(storage)
+    if directory is None:  # prepare() builds only those two
+        directory = ensure_index(prep.corpus, storage, prep.embedder)
     index, searcher = open_searcher(directory, prep.embedder)
     stack.callback(index.close)
     stack.callback(searcher.close)

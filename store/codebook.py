@@ -189,11 +189,16 @@ def load(data: bytes) -> Codebook:
         raise StoreError(f"codebook is unreadable: {exc}") from exc
 
 
+def file_name(model_sha256: str, storage: str = "compact") -> str:
+    """The shipped file of a model's codebook: ``SHA.npz`` for compact, ``SHA-fast.npz``..."""
+    suffix = "" if storage == "compact" else f"-{storage}"
+    return f"{model_sha256[:16]}{suffix}.npz"
+
+
 def shipped(model_sha256: str, storage: str = "compact") -> Codebook | None:
     """The codebook of a storage mode that ships for this model, if any (custom models have
-    none): ``compact`` codes are ``SHA.npz``, ``fast`` ones ``SHA-fast.npz``."""
-    suffix = "" if storage == "compact" else f"-{storage}"
-    name = f"{model_sha256[:16]}{suffix}.npz"
+    none)."""
+    name = file_name(model_sha256, storage)
     entry = resources.files("sleuth.store").joinpath("codebooks").joinpath(name)
     try:
         data = entry.read_bytes()

@@ -1,6 +1,17 @@
 """Fit the shipped codebook of a model from a sample of its embeddings (run by hand, not at run
 time).  Usage: python tools/fit_codebook.py INDEX_DIR [INDEX_DIR ...] --bytes 80
-        python tools/fit_codebook.py INDEX_DIR [...] --bytes 240 --storage fast --error
+        python tools/fit_codebook.py INDEX_DIR [...] --bytes 192 --storage fast --error
+
+Each INDEX_DIR is a ``--storage full`` index built with the model (its catalog holds every
+chunk's f16 vector). The sample should be broad and must not include a corpus the codebook is
+then benchmarked on. The shipped compact codebook of the default model was fitted on 2 MB of
+text from this machine: third-party Python sources (rich, typer, pypdf, pip, setuptools,
+numpy, hypothesis, mypy, pygments, jinja2, watchdog, usearch) and Debian/package
+documentation (README, release notes, HTML docs under /usr/share/doc), but not the stdlib
+(corpus S) nor the Python docs (pyfaq), which the benchmarks use. The fast one was fitted on
+that sample plus a second, disjoint one of 4 MB (the other packages in sleuth's venv, more
+of numpy, more of /usr/share/doc), which is also the last index, the one that measures the
+error.
 
 ``--error`` also ships the codes' error model (``codebook.ErrorModel``), which ``fast``
 storage settles its queries with. It is measured out of sample, across corpora: a codebook
@@ -126,8 +137,7 @@ def main() -> None:
         book = replace(book, error=codebook.ErrorModel(slope, intercept, sigma))
         print(f"chose step x{scale}; {len(texts)} queries")
     shipped = Path(__file__).resolve().parents[1] / "store" / "codebooks"
-    suffix = "" if args.storage == "compact" else f"-{args.storage}"
-    out = args.out or shipped / f"{sha[:16]}{suffix}.npz"
+    out = args.out or shipped / codebook.file_name(sha, args.storage)
     codebook.save(book, out)
     print(f"{out}: {len(vectors)} vectors, {book.size} bytes per code, {len(book.bits)} axes")
 
