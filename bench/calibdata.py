@@ -46,6 +46,7 @@ class Row:
     coverage: float | None
     relevant: bool
     name: str  # file name of the hit
+    file_similarity: float | None = None  # rows of older runs have none
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +140,7 @@ def collect(
                             hit.coverage,
                             name in relevant,
                             name,
+                            hit.file_similarity,
                         )
     finally:
         searcher.close()

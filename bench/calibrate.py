@@ -21,6 +21,7 @@ import math
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -36,8 +37,9 @@ MODES = ("hybrid", "semantic", "lexical")
 FEATURES = {
     "semantic": ["similarity"],
     "lexical": ["coverage"],
-    "hybrid": ["similarity", "coverage"],
+    "hybrid": ["similarity", "coverage", "file_similarity"],
 }
+RANKED_SETS = ("pyfaq", "code")  # labelled sets whose order the dense curves are chosen for
 MAX_DROP_FIT = 0.02
 OFFTOPIC_FIT = 0.93  # the 90% target plus a margin for queries the fit never saw
 TOP = 10
@@ -125,51 +127,76 @@ def fit_mode(rows: Sequence[object], mode: str) -> Json:
     }
 
 
-def ranking_ndcg(rows: Sequence[object], weight: float) -> float:
-    """nDCG@10 (files, one judged answer each) of the fit split's pyfaq questions in hybrid
-    mode when their hits are ordered by ``similarity + weight * coverage``."""
-    queries: dict[str, list[object]] = defaultdict(list)
+def ranking_ndcg(rows: Sequence[object], mode: str, blend: Blend) -> float:
+    """nDCG@10 (files, one judged answer each) of the fit split's pyfaq and code questions
+    in ``mode`` when their hits are ordered by the ``blend`` of their evidence."""
+    queries: dict[tuple[str, str], list[object]] = defaultdict(list)
     for r in rows:
-        if r.mode == "hybrid" and r.qset == "pyfaq" and r.split == "fit":  # type: ignore[attr-defined]
-            queries[r.query].append(r)  # type: ignore[attr-defined]
-    total = 0.0
-    for hits in queries.values():
-        ordered = sorted(
-            hits, key=lambda h: -(_feature(h, "similarity") + weight * _feature(h, "coverage"))
-        )
+        if r.mode == mode and r.qset in RANKED_SETS and r.split == "fit":  # type: ignore[attr-defined]
+            queries[(r.qset, r.query)].append(r)  # type: ignore[attr-defined]
+    per_set: dict[str, list[float]] = defaultdict(list)
+    for (qset, _query), hits in queries.items():
+        ordered = sorted(hits, key=lambda h: -blend.value(h))
         names: list[str] = []
         relevant: dict[str, bool] = {}
         for h in ordered:
             if h.name not in relevant:  # type: ignore[attr-defined]
                 names.append(h.name)  # type: ignore[attr-defined]
                 relevant[h.name] = h.relevant  # type: ignore[attr-defined]
-        total += sum(1 / math.log2(i + 2) for i, n in enumerate(names[:TOP]) if relevant[n])
-    return total / max(len(queries), 1)
+        gain = sum(1 / math.log2(i + 2) for i, n in enumerate(names[:TOP]) if relevant[n])
+        per_set[qset].append(gain)
+    # Each set weighs the same: pyfaq's 128 questions would drown the code ones otherwise.
+    return sum(sum(v) / len(v) for v in per_set.values()) / max(len(per_set), 1)
 
 
-def fit_hybrid(rows: Sequence[object]) -> Json:
-    """Hybrid's curve ranks too, so its direction is chosen for ranking first: the weight
-    of coverage against the cosine that orders the fit questions best (nDCG@10); then a
-    one-feature logistic over that blend. The score and the order then never disagree."""
-    grid = [step / 40 for step in range(0, 25)]
-    weight = max(grid, key=lambda w: (ranking_ndcg(rows, w), -w))
+@dataclass(frozen=True, slots=True)
+class Blend:
+    """A ranking direction: ``(1 - file) * similarity + file * file_similarity
+    + coverage * coverage``."""
+
+    file: float
+    coverage: float
+
+    def value(self, row: object) -> float:
+        sim = _feature(row, "similarity")
+        return (
+            (1 - self.file) * sim
+            + self.file * _feature(row, "file_similarity")
+            + self.coverage * _feature(row, "coverage")
+        )
+
+
+def fit_ranked(rows: Sequence[object], mode: str) -> Json:
+    """A dense mode's curve ranks too, so its direction is chosen for ranking first: the
+    weights of the file signal and (hybrid) of coverage against the cosine that order the fit
+    questions best (nDCG@10); then a one-feature logistic over that blend. The score and the
+    order then never disagree."""
+    files = [step / 20 for step in range(0, 13)]
+    covers = [step / 40 for step in range(0, 25)] if mode == "hybrid" else [0.0]
+    grid = [Blend(f, c) for f in files for c in covers]
+    best = max(grid, key=lambda b: (round(ranking_ndcg(rows, mode, b), 6), -b.file, -b.coverage))
     log(
-        f"hybrid ranking: coverage weight {weight} (nDCG@10 {ranking_ndcg(rows, weight):.4f}, "
-        f"cosine alone {ranking_ndcg(rows, 0.0):.4f})"
+        f"{mode} ranking: file weight {best.file}, coverage weight {best.coverage} "
+        f"(nDCG@10 {ranking_ndcg(rows, mode, best):.4f}, "
+        f"cosine alone {ranking_ndcg(rows, mode, Blend(0.0, 0.0)):.4f})"
     )
-    chosen = [r for r in rows if r.mode == "hybrid" and r.split == "fit"]  # type: ignore[attr-defined]
-    x = np.array([[_feature(r, "similarity") + weight * _feature(r, "coverage")] for r in chosen])
+    chosen = [r for r in rows if r.mode == mode and r.split == "fit"]  # type: ignore[attr-defined]
+    x = np.array([[best.value(r)] for r in chosen])
     y = np.array([r.relevant for r in chosen], dtype=float)  # type: ignore[attr-defined]
     w = logistic_fit(x, y)
     slope = float(w[1])
-    return {
-        "bias": round(float(w[0]), 4),
-        "weights": {"similarity": round(slope, 4), "coverage": round(slope * weight, 4)},
-    }
+    weights = {"similarity": round(slope * (1 - best.file), 4)}
+    if best.file:
+        weights["file_similarity"] = round(slope * best.file, 4)
+    if mode == "hybrid":
+        weights["coverage"] = round(slope * best.coverage, 4)
+    return {"bias": round(float(w[0]), 4), "weights": weights}
 
 
 def _feature(row: object, name: str) -> float:
     value = getattr(row, name)
+    if value is None and name == "file_similarity":  # no file signal: the hit stands for it
+        value = row.similarity  # type: ignore[attr-defined]
     return max(0.0, float(value)) if value is not None else 0.0
 
 
@@ -276,23 +303,27 @@ def report(rows: Sequence[object], spec: Json) -> Json:
     return figures
 
 
+def _cosine_weight(curve: Json) -> float:
+    weights = curve["weights"]
+    return float(weights["similarity"]) + float(weights.get("file_similarity", 0.0))
+
+
 def fit_all(rows: Sequence[object]) -> Json:
     from sleuth.indexer.calibration import DATA_FILE
 
     spec = json.loads(DATA_FILE.read_text(encoding="utf-8"))
     sha = next(iter(spec["models"]))
     model = spec["models"][sha]
-    model["semantic"] = fit_mode(rows, "semantic")
-    model["hybrid"] = fit_hybrid(rows)
+    model["semantic"] = fit_ranked(rows, "semantic")
+    model["hybrid"] = fit_ranked(rows, "hybrid")
     spec["lexical"] = fit_mode(rows, "lexical")
     fit_queries = per_query(rows, "hybrid", curve(model["hybrid"]), "fit")
     spec["min_score"] = choose_floor(fit_queries)
     # A model nobody calibrated: the same curves, demanding FALLBACK_SHIFT more cosine.
+    # Both cosines shift with the model's scale, so the cosine weight is theirs together.
     spec["fallback"] = {
         mode: {
-            "bias": round(
-                model[mode]["bias"] - model[mode]["weights"]["similarity"] * FALLBACK_SHIFT, 4
-            ),
+            "bias": round(model[mode]["bias"] - _cosine_weight(model[mode]) * FALLBACK_SHIFT, 4),
             "weights": model[mode]["weights"],
         }
         for mode in ("semantic", "hybrid")

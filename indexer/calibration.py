@@ -7,11 +7,14 @@ hit's evidence, fitted once per embedding model (``bench/calibrate.py``) and shi
 
 * ``similarity``: the exact cosine between query and chunk (dense evidence);
 * ``coverage``: the idf-weighted share of the query's terms the chunk contains (lexical
-  evidence; independent of the query's length and of the index's size, unlike raw BM25).
+  evidence; independent of the query's length and of the index's size, unlike raw BM25);
+* ``file_similarity``: the mean cosine between the query and the chunks of the hit's file
+  (:mod:`sleuth.indexer.filesignal`): whether the file as a whole is about the query, so that
+  a long file's one lucky chunk does not outrank a short file that is all on topic.
 
-Each mode has its own curve over the evidence it has (semantic: similarity; lexical:
-coverage; hybrid: both), so the three modes report one scale. Every weight is non-negative,
-so more evidence never lowers a score. A model without a fitted calibration gets
+Each mode has its own curve over the evidence it has (semantic: the two cosines; lexical:
+coverage; hybrid: all three), so the three modes report one scale. Every weight is
+non-negative, so more evidence never lowers a score. A model without a fitted calibration gets
 ``fallback``: a deliberately conservative curve over the cosine (see the README).
 """
 
@@ -26,7 +29,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 Mode = Literal["hybrid", "semantic", "lexical"]
-FEATURES = ("similarity", "coverage")
+FEATURES = ("similarity", "coverage", "file_similarity")
 DATA_FILE = Path(__file__).with_name("models") / "calibration.json"
 
 
@@ -69,9 +72,20 @@ class Calibration:
     hybrid: Logistic
     lexical: Logistic
 
-    def score(self, mode: Mode, similarity: float | None, coverage: float | None) -> float:
-        """Probability of relevance of one hit, from what ``mode`` knows about it."""
-        features = {"similarity": max(similarity or 0.0, 0.0), "coverage": coverage or 0.0}
+    def score(
+        self,
+        mode: Mode,
+        similarity: float | None,
+        coverage: float | None,
+        file_similarity: float | None = None,
+    ) -> float:
+        """Probability of relevance of one hit, from what ``mode`` knows about it.
+
+        Without a file signal the hit stands for its whole file (as a one-chunk file does).
+        """
+        cosine = max(similarity or 0.0, 0.0)
+        whole = cosine if file_similarity is None else max(file_similarity, 0.0)
+        features = {"similarity": cosine, "coverage": coverage or 0.0, "file_similarity": whole}
         curve = self.semantic if mode == "semantic" else self.lexical
         if mode == "hybrid":
             curve = self.hybrid

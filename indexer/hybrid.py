@@ -22,6 +22,7 @@ def plan_missed(
     estimates: dict[int, float],
     similarity: dict[int, float],
     coverage: dict[int, float],
+    files: dict[int, float],
     fit: Fit | None,
     limit: int,
     calibration: Calibration,
@@ -31,11 +32,15 @@ def plan_missed(
 
     ``estimates`` holds their code scores (a chunk still waiting for its embedding, while a
     first index runs, has none and is always embedded); ``similarity`` the cosines of the
-    candidates scored already, which set the bar of the top ``limit``. Codes that rank on
+    candidates scored already, which set the bar of the top ``limit``; ``files`` the file signal
+    of both (``indexer.filesignal``). Codes that rank on
     their own (``error`` is shipped: ``fast``) keep their estimate wherever it clears the bar
     even at its lowest; compact and minimal codes are never trusted for a cosine."""
     known = sorted(
-        (calibration.score("hybrid", c, coverage.get(i, 0.0)) for i, c in similarity.items()),
+        (
+            calibration.score("hybrid", c, coverage.get(i, 0.0), files.get(i))
+            for i, c in similarity.items()
+        ),
         reverse=True,
     )
     ids = {s.chunk.id for s in missed}
@@ -47,7 +52,10 @@ def plan_missed(
     bar = known[limit - 1]
 
     def reaches(chunk_id: int, cosine: float) -> bool:
-        return calibration.score("hybrid", cosine, coverage.get(chunk_id, 0.0)) >= bar
+        score = calibration.score(
+            "hybrid", cosine, coverage.get(chunk_id, 0.0), files.get(chunk_id)
+        )
+        return score >= bar
 
     sure = {i: c for i, c in guesses.items() if reaches(i, c - fit.margin)}
     worth = [

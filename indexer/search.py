@@ -20,13 +20,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 
 from sleuth.indexer.calibration import Calibration, calibration_for
+from sleuth.indexer.candidates import Allowed, dense_candidates
 from sleuth.indexer.chunking import chunk_input
 from sleuth.indexer.embedder import Embedder
+from sleuth.indexer.filesignal import file_similarities
 from sleuth.indexer.hits import MODES as MODES
 from sleuth.indexer.hits import Hit as Hit
 from sleuth.indexer.hits import Mode as Mode
@@ -38,7 +40,7 @@ from sleuth.indexer.hits import lexical_terms as lexical_terms
 from sleuth.indexer.hits import non_increasing as _non_increasing
 from sleuth.indexer.hybrid import plan_missed
 from sleuth.indexer.options import DEFAULT_CANDIDATES as DEFAULT_CANDIDATES
-from sleuth.indexer.options import ChunkFilter, Order
+from sleuth.indexer.options import Order
 from sleuth.indexer.options import SearchOptions as SearchOptions
 from sleuth.indexer.recompute import Candidate, Fit, rescore, settle
 from sleuth.indexer.source import read_texts
@@ -46,22 +48,8 @@ from sleuth.store.cache import VectorCache, cache_bound
 from sleuth.store.codebook import ErrorModel
 from sleuth.store.dense import DenseIndex, GraphCache
 from sleuth.store.index import Index
-from sleuth.store.records import StoredChunk
-from sleuth.store.scope import KeyArray, chunks_in_scope
+from sleuth.store.scope import chunks_in_scope
 from sleuth.store.vectors import CodebookCoder, FloatArray
-
-# A filter's scope of at most this many chunks is scanned flat, its codes only (about 1.1 ms
-# of CPU per 1,000 chunks, bench section ``graph``); a larger one goes through the index's
-# own search, over-fetching until enough candidates are in scope.
-SCOPED_SCAN_MAX = 50_000
-
-
-@dataclass(frozen=True, slots=True)
-class _Allowed:
-    """The chunks a filter's scope lets through, sorted and as a set."""
-
-    ids: KeyArray
-    members: set[int]
 
 
 class Searcher:
@@ -110,7 +98,7 @@ class Searcher:
             allowed = None
             if options.scope is not None:
                 ids = chunks_in_scope(self.index.catalog.db, options.scope)
-                allowed = _Allowed(ids, set(ids.tolist()))
+                allowed = Allowed(ids, set(ids.tolist()))
             result.timings.catalog += time.perf_counter() - t0
             qvec: FloatArray | None = None
             fit: Fit | None = None
@@ -121,38 +109,60 @@ class Searcher:
                 also = [s.chunk.id for s in dense]
                 lexical, coverage = self._lexical(query, also, options, allowed, result)
             similarity = {s.chunk.id: s.score for s in dense}
+            # The best BM25 chunks the dense side missed get their cosine too (hybrid), so
+            # that every hybrid candidate is scored on the same evidence.
+            missed = [s for s in lexical if s.chunk.id not in similarity][: options.limit]
+            files: dict[int, float] = {}
+            if qvec is not None:
+                candidates = [*similarity, *(s.chunk.id for s in missed)]
+                files = self._file_signal(qvec, candidates, result)
             if options.mode == "hybrid" and qvec is not None:
-                # The best BM25 chunks the dense side missed get their cosine too, so that
-                # every hybrid candidate is scored on the same evidence.
-                missed = [s for s in lexical if s.chunk.id not in similarity][: options.limit]
                 cosines, guessed = self._missed_cosines(
-                    qvec, missed, similarity, coverage, fit, options, result
+                    qvec, missed, similarity, coverage, files, fit, options, result
                 )
                 similarity.update(cosines)
                 estimated |= guessed
         t0 = time.perf_counter()
         if options.mode == "semantic":
-            result.hits = [self._hit(s, "semantic", s.score, None) for s in dense]
+            hits = [self._hit(s, "semantic", s.score, None, files) for s in dense]
+            result.hits = sorted(hits, key=lambda h: -h.score)  # stable: cosine breaks ties
         elif options.mode == "lexical":
             result.hits = self._lexical_hits(lexical, coverage, options.order)
         else:
-            result.hits = self._hybrid_hits(dense, lexical, similarity, coverage, options)
+            result.hits = self._hybrid_hits(dense, lexical, similarity, coverage, files, options)
             while qvec is not None and result.hits and result.hits[0].chunk.id in estimated:
                 # The best hit is always exact (see recompute.settle), in the fused order too.
                 best = result.hits[0]
                 estimated.discard(best.chunk.id)
                 item = _Scored(best.chunk, best.text, 0.0)
                 similarity.update(self._cosines(qvec, [item], result))
-                result.hits = self._hybrid_hits(dense, lexical, similarity, coverage, options)
+                result.hits = self._hybrid_hits(
+                    dense, lexical, similarity, coverage, files, options
+                )
         result.hits = result.hits[: options.limit]
         result.timings.fuse = time.perf_counter() - t0
         return result
 
     def _hit(
-        self, item: _Scored, mode: Mode, similarity: float | None, coverage: float | None
+        self,
+        item: _Scored,
+        mode: Mode,
+        similarity: float | None,
+        coverage: float | None,
+        files: dict[int, float] | None = None,
     ) -> Hit:
-        score = self.calibration.score(mode, similarity, coverage)
-        return Hit(item.chunk, item.text, score, similarity, mode, coverage)
+        whole = None if files is None else files.get(item.chunk.id)
+        score = self.calibration.score(mode, similarity, coverage, whole)
+        return Hit(item.chunk, item.text, score, similarity, mode, coverage, whole)
+
+    def _file_signal(
+        self, qvec: FloatArray, ids: list[int], result: SearchResult
+    ) -> dict[int, float]:
+        t0 = time.perf_counter()
+        assert self._dense_index is not None  # set for the snapshot this runs in
+        found = file_similarities(self._dense_index, qvec, ids)
+        result.timings.files += time.perf_counter() - t0
+        return found
 
     def _lexical_hits(
         self, lexical: list[_Scored], coverage: dict[int, float], order: Order
@@ -169,12 +179,13 @@ class Searcher:
         lexical: list[_Scored],
         similarity: dict[int, float],
         coverage: dict[int, float],
+        files: dict[int, float],
         options: SearchOptions,
     ) -> list[Hit]:
         fused = _fuse(dense, lexical, options.rrf_k, options.lexical_weight)
         found = {s.chunk.id: s for s in [*lexical, *dense]}
         hits = [
-            self._hit(found[i], "hybrid", similarity[i], coverage.get(i, 0.0))
+            self._hit(found[i], "hybrid", similarity[i], coverage.get(i, 0.0), files)
             for i in fused
             if i in similarity
         ]
@@ -188,6 +199,7 @@ class Searcher:
         missed: list[_Scored],
         similarity: dict[int, float],
         coverage: dict[int, float],
+        files: dict[int, float],
         fit: Fit | None,
         options: SearchOptions,
         result: SearchResult,
@@ -212,6 +224,7 @@ class Searcher:
             estimates,
             {**similarity, **free},
             coverage,
+            files,
             fit,
             options.limit,
             self.calibration,
@@ -244,7 +257,7 @@ class Searcher:
         query: str,
         vector: FloatArray | None,
         options: SearchOptions,
-        allowed: _Allowed | None,
+        allowed: Allowed | None,
         result: SearchResult,
     ) -> tuple[FloatArray, list[_Scored], Fit | None, set[int]]:
         t0 = time.perf_counter()
@@ -256,7 +269,10 @@ class Searcher:
         want = max(cap, options.limit) if compact else options.limit
         t0 = time.perf_counter()
         catalog_before = result.timings.catalog
-        picked = self._candidates(qvec, want, options.chunk_filter, allowed, result)
+        assert self._dense_index is not None  # set for the snapshot this runs in
+        picked = dense_candidates(
+            self._dense_index, qvec, want, options.chunk_filter, allowed, result.timings
+        )
         catalog = result.timings.catalog - catalog_before
         result.timings.ann += time.perf_counter() - t0 - catalog
         t0 = time.perf_counter()
@@ -307,59 +323,13 @@ class Searcher:
         self.cache.put_query(query, vector)
         return vector
 
-    def _candidates(
-        self,
-        qvec: FloatArray,
-        want: int,
-        keep: ChunkFilter | None,
-        allowed: _Allowed | None,
-        result: SearchResult,
-    ) -> list[tuple[StoredChunk, float]]:
-        """The best ``want`` chunks by the index's own score that are in ``allowed`` (None:
-        all) and pass the filter.
-
-        A small scope is scanned flat. Otherwise usearch, which has no filter predicate,
-        over-fetches, growing the request until enough pass or the index is exhausted.
-        """
-        assert self._dense_index is not None
-        if allowed is not None and len(allowed.ids) <= SCOPED_SCAN_MAX:
-            count = want if keep is None else want * 4
-            keys, scores = self._dense_index.search_among(qvec, count, allowed.ids)
-            return self._passing(keys, scores, keep, None, result)[:want]
-        member = None if allowed is None else allowed.members
-        total = self._dense_index.size
-        ask = want if keep is None and member is None else want * 4
-        while True:
-            keys, scores = self._dense_index.search(qvec, min(ask, total))
-            picked = self._passing(keys, scores, keep, member, result)
-            if len(picked) >= want or ask >= total:
-                return picked[:want]
-            ask *= 4
-
-    def _passing(
-        self,
-        keys: KeyArray,
-        scores: FloatArray,
-        keep: ChunkFilter | None,
-        member: set[int] | None,
-        result: SearchResult,
-    ) -> list[tuple[StoredChunk, float]]:
-        """The catalog rows of ``keys`` in ``member`` (None: all) that ``keep`` passes."""
-        pairs = [(int(k), float(s)) for k, s in zip(keys, scores, strict=True)]
-        if member is not None:
-            pairs = [(k, s) for k, s in pairs if k in member]
-        t0 = time.perf_counter()
-        rows = self.index.catalog.chunks(k for k, _ in pairs)
-        result.timings.catalog += time.perf_counter() - t0
-        return [(rows[k], s) for k, s in pairs if k in rows and (keep is None or keep(rows[k]))]
-
     # -- lexical -------------------------------------------------------------------------
     def _lexical(
         self,
         query: str,
         also: list[int],
         options: SearchOptions,
-        allowed: _Allowed | None,
+        allowed: Allowed | None,
         result: SearchResult,
     ) -> tuple[list[_Scored], dict[int, float]]:
         """BM25's best chunks, and the coverage of the query by them and by ``also``."""

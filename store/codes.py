@@ -71,6 +71,40 @@ class CodesMixin:
             found += [(int(i), str(p), str(c), bytes(h), bytes(code)) for i, p, c, h, code in rows]
         return found
 
+    def file_spans(self, ids: Sequence[int]) -> dict[int, tuple[int, int, int]]:
+        """chunk id -> (file id, first chunk id, chunk count) of the file that holds it.
+
+        A file's chunks have consecutive ids (``Catalog.add_chunks``), so the span names them.
+        """
+        spans: dict[int, tuple[int, int, int]] = {}
+        wanted = [int(i) for i in ids]
+        for start in range(0, len(wanted), 500):
+            part = wanted[start : start + 500]
+            marks = ",".join("?" * len(part))
+            rows = self.db.execute(
+                "SELECT c.id, f.id, f.first_chunk, f.chunk_count FROM chunks c "
+                f"JOIN files f ON f.id=c.file_id WHERE c.id IN ({marks})",
+                part,
+            )
+            spans.update((int(c), (int(f), int(a), int(n))) for c, f, a, n in rows)
+        return spans
+
+    def span_codes(self, first: int, count: int, most: int) -> list[bytes]:
+        """The codes of a file's chunks (its span), or of ``most`` of them evenly spaced."""
+        if count <= most:
+            rows = self.db.execute(
+                f"SELECT code FROM chunks WHERE id BETWEEN ? AND ? AND {CODED}",
+                (first, first + count - 1),
+            ).fetchall()
+        else:
+            step = count / most
+            picked = sorted({first + int(k * step) for k in range(most)})
+            marks = ",".join("?" * len(picked))
+            rows = self.db.execute(
+                f"SELECT code FROM chunks WHERE id IN ({marks}) AND {CODED}", picked
+            ).fetchall()
+        return [bytes(r[0]) for r in rows]
+
     # -- chunks waiting for their embedding ------------------------------------------------
     def pending_count(self) -> int:
         return int(self.db.execute(f"SELECT count(*) FROM chunks WHERE {PENDING}").fetchone()[0])

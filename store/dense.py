@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sleuth.store.catalog import Catalog
 from sleuth.store.graph_state import GraphState, tail_codes
 from sleuth.store.index import Index
 from sleuth.store.scope import codes_of
@@ -108,6 +109,10 @@ class DenseIndex:
         best = best[np.argsort(-scores[best], kind="stable")]
         return keys[best], scores[best]
 
+    @property
+    def catalog(self) -> Catalog:
+        return self._index.catalog
+
     def estimate(self, query: FloatArray, ids: list[int]) -> dict[int, float]:
         """The code scores of the chunks ``ids`` (exact cosines in a full index)."""
         found, codes = self._index.catalog.codes(ids)
@@ -115,3 +120,15 @@ class DenseIndex:
             return {}
         scores = self._coder.score(query, _matrix(codes))
         return {int(i): float(s) for i, s in zip(found, scores, strict=True)}
+
+    def file_means(self, query: FloatArray, ids: list[int], most: int) -> dict[int, float]:
+        """chunk id -> the mean cosine (by the codes) of the query over the chunks of that
+        chunk's file (at most ``most`` of them, evenly spaced: an unbiased estimate)."""
+        spans = self._index.catalog.file_spans(ids)
+        means: dict[int, float] = {}
+        for file_id, first, count in set(spans.values()):
+            codes = self._index.catalog.span_codes(first, count, most)
+            if codes:
+                mean = float(self._coder.score(query, _matrix(codes)).mean())
+                means[file_id] = self._coder.as_cosine(mean)
+        return {c: means[f] for c, (f, _, _) in spans.items() if f in means}

@@ -309,3 +309,27 @@ def test_nonsense_exits_1_and_real_questions_answer(sample: Path) -> None:
             result = sleuth("search", query, "--json", "--mode", mode)
             assert result.code == 0, (query, mode, result.err)
             assert Path(str(result.json_lines()[0]["path"])).name == expected, (query, mode)
+
+
+def test_file_similarity_is_the_files_mean_cosine_in_every_storage(sample: Path) -> None:
+    _index(sample, "--storage", "full", "--index", "full")
+    _index(sample, "--storage", "fast", "--index", "fast")
+    query = "how much does the company pay for a hotel night"
+    every = ("--mode", "semantic", "--json", "-k", "100", "--min-score", "0")
+    full = sleuth("search", query, "--index", "full", *every).json_lines()
+    cosines: dict[str, list[float]] = {}
+    for hit in full:  # every chunk of examples/ is a hit here
+        cosines.setdefault(str(hit["path"]), []).append(float(hit["similarity"]))
+    assert len(full) == sum(len(v) for v in cosines.values()) > len(cosines)
+    mean = {path: sum(v) / len(v) for path, v in cosines.items()}
+    for hit in full:
+        assert float(hit["file_similarity"]) == pytest.approx(mean[str(hit["path"])], abs=2e-3)
+    for hit in sleuth("search", query, "--index", "fast", *every).json_lines():
+        # The fast codes' estimate, mapped by their error model onto the cosine's scale; off
+        # the codebook's Python-and-docs sample (a travel PDF here) codes run up to ~0.05 low.
+        assert abs(float(hit["file_similarity"]) - mean[str(hit["path"])]) < 0.05, hit
+    lexical = sleuth(
+        "search", query, "--index", "fast", "--mode", "lexical", "--json", "--min-score", "0"
+    )
+    lexical = lexical.json_lines()
+    assert lexical and all(hit["file_similarity"] is None for hit in lexical)

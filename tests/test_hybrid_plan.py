@@ -29,26 +29,34 @@ DENSE = {100 + n: 0.60 - 0.02 * n for n in range(10)}
 
 def test_compact_codes_are_never_kept_as_cosines() -> None:
     estimates = {1: 0.70, 2: 0.41, 3: 0.10}
-    kept, embed = plan_missed(_missed(1, 2, 3), estimates, DENSE, {}, FIT, 10, CALIBRATION, None)
+    kept, embed = plan_missed(
+        _missed(1, 2, 3), estimates, DENSE, {}, {}, FIT, 10, CALIBRATION, None
+    )
     assert kept == {}
     assert [s.chunk.id for s in embed] == [1, 2]  # 3 cannot reach the bar even at its ceiling
 
 
 def test_fast_codes_keep_the_sure_and_embed_the_doubtful() -> None:
     estimates = {1: 0.70, 2: 0.41, 3: 0.10}
-    kept, embed = plan_missed(_missed(1, 2, 3), estimates, DENSE, {}, FIT, 10, CALIBRATION, ERROR)
+    kept, embed = plan_missed(
+        _missed(1, 2, 3), estimates, DENSE, {}, {}, FIT, 10, CALIBRATION, ERROR
+    )
     assert kept == {1: 0.70}  # above the bar even at its lowest
     assert [s.chunk.id for s in embed] == [2]  # within the error of the bar
 
 
 def test_a_chunk_without_a_code_is_always_embedded() -> None:
-    kept, embed = plan_missed(_missed(7), {}, DENSE, {}, FIT, 10, CALIBRATION, ERROR)
+    kept, embed = plan_missed(_missed(7), {}, DENSE, {}, {}, FIT, 10, CALIBRATION, ERROR)
     assert kept == {} and [s.chunk.id for s in embed] == [7]
 
 
 def test_without_a_bar_every_chunk_counts() -> None:
     few = dict(list(DENSE.items())[:3])
-    kept, embed = plan_missed(_missed(1, 3), {1: 0.7, 3: 0.1}, few, {}, FIT, 10, CALIBRATION, ERROR)
+    kept, embed = plan_missed(
+        _missed(1, 3), {1: 0.7, 3: 0.1}, few, {}, {}, FIT, 10, CALIBRATION, ERROR
+    )
     assert kept == {1: 0.7, 3: 0.1} and embed == []
-    kept, embed = plan_missed(_missed(1, 3), {1: 0.7, 3: 0.1}, few, {}, FIT, 10, CALIBRATION, None)
+    kept, embed = plan_missed(
+        _missed(1, 3), {1: 0.7, 3: 0.1}, few, {}, {}, FIT, 10, CALIBRATION, None
+    )
     assert kept == {} and [s.chunk.id for s in embed] == [1, 3]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from fakes import FakeEmbedder
 
-from sleuth.indexer import search
+from sleuth.indexer import candidates, search
 from sleuth.indexer.pipeline import run_index
 from sleuth.indexer.search import Searcher, SearchOptions
 from sleuth.store.index import Index
@@ -54,7 +54,7 @@ def test_a_scoped_search_finds_what_a_filtered_one_does(
     index: Index, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flat: bool
 ) -> None:
     if not flat:  # the large-scope path: the index's own search, over-fetching
-        monkeypatch.setattr(search, "SCOPED_SCAN_MAX", 0)
+        monkeypatch.setattr(candidates, "SCOPED_SCAN_MAX", 0)
     root = str(tmp_path / "docs")
     embedder = FakeEmbedder()
     searcher = Searcher(index, lambda: embedder)

@@ -1,0 +1,112 @@
+"""The per-file signal: the mean cosine between the query and a hit's file, in the score."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fakes import FakeEmbedder
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sleuth.indexer.calibration import calibration_for
+from sleuth.indexer.chunking import chunk_input
+from sleuth.indexer.pipeline import IndexSettings, run_index
+from sleuth.indexer.search import MODES, Searcher, SearchOptions
+from sleuth.indexer.source import read_texts
+from sleuth.store.index import Index
+from sleuth.store.manifest import StorageMode
+
+unit = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
+TOPIC = "password reset account recovery email link"
+
+
+def _corpus(root: Path) -> Path:
+    """A short note all about the topic, and a long file with one chunk closer to the query
+    than the note's, among many far from it."""
+    docs = root / "docs"
+    docs.mkdir()
+    body = " ".join([TOPIC] * 15)  # a chunk of its own, never merged with a garden bed
+    aside = " ".join(["kitchen"] * 12)  # so that the note's one chunk is the less close
+    (docs / "note.md").write_text(f"# Note\n\n{body} {aside}\n")
+    garden = "\n\n".join(
+        f"## Bed {i}\n\n"
+        + " ".join(f"tomato{i} seedling{i} compost{i} mulch{i}" for _ in range(40))
+        for i in range(12)
+    )
+    (docs / "password-reset-account.md").write_text(f"# Garden\n\n## Help\n\n{body}\n\n{garden}\n")
+    return docs
+
+
+def _open(tmp_path: Path, storage: StorageMode) -> tuple[Index, Searcher, FakeEmbedder]:
+    embedder = FakeEmbedder()
+    run_index(tmp_path / "index", [_corpus(tmp_path)], embedder, IndexSettings(storage=storage))
+    index = Index.open(tmp_path / "index")
+    return index, Searcher(index, lambda: embedder), embedder
+
+
+@given(unit, unit, unit, unit)
+def test_the_score_rises_with_the_file_signal_and_without_one_a_hit_stands_for_its_file(
+    s: float, c: float, f1: float, f2: float
+) -> None:
+    lo, hi = sorted((f1, f2))
+    for cal in (calibration_for("0" * 64), calibration_for("f" * 64)):
+        for mode in MODES:
+            assert cal.score(mode, s, c, lo) <= cal.score(mode, s, c, hi)
+            assert cal.score(mode, s, c, None) == cal.score(mode, s, c, s)
+
+
+def test_file_similarity_is_the_mean_cosine_over_the_file(tmp_path: Path) -> None:
+    index, searcher, embedder = _open(tmp_path, "full")
+    try:
+        chunks = list(index.catalog.iter_chunks())
+        texts = read_texts(index.catalog, chunks)
+        vectors = embedder.embed([chunk_input(c, texts[c.id].text or "") for c in chunks])
+        query = embedder.embed([TOPIC])[0]
+        by_file: dict[str, list[float]] = {}
+        for c, v in zip(chunks, vectors, strict=True):
+            by_file.setdefault(c.file.path, []).append(float(v @ query))
+        hits = searcher.search(TOPIC, SearchOptions(limit=50, mode="semantic")).hits
+        assert {h.path for h in hits} == set(by_file)
+        for hit in hits:
+            assert hit.file_similarity == pytest.approx(np.mean(by_file[hit.path]), abs=2e-3)
+    finally:
+        searcher.close()
+        index.close()
+
+
+@pytest.mark.parametrize("storage", ["full", "minimal"])
+def test_a_file_all_on_topic_outranks_one_lucky_chunk_of_a_long_file(
+    tmp_path: Path, storage: StorageMode
+) -> None:
+    index, searcher, _ = _open(tmp_path, storage)
+    try:
+        hits = searcher.search(TOPIC, SearchOptions(limit=5)).hits
+        lucky = next(h for h in hits if h.path.endswith("password-reset-account.md"))
+        note = next(h for h in hits if h.path.endswith("note.md"))
+        assert lucky.similarity is not None and note.similarity is not None
+        assert lucky.similarity > note.similarity  # its name's words: the closer chunk
+        assert note.file_similarity is not None and lucky.file_similarity is not None
+        assert lucky.file_similarity < note.file_similarity
+        if storage == "full":  # exact; 1-bit codes put the fake's sparse vectors off scale
+            assert note.file_similarity == pytest.approx(note.similarity, abs=2e-3)
+        assert hits[0].path.endswith("note.md")
+    finally:
+        searcher.close()
+        index.close()
+
+
+def test_a_sampled_file_mean_reads_at_most_the_sample(tmp_path: Path) -> None:
+    index, searcher, _ = _open(tmp_path, "full")
+    try:
+        catalog = index.catalog
+        chunks = [c for c in catalog.iter_chunks() if c.file.path.endswith("account.md")]
+        spans = catalog.file_spans([c.id for c in chunks])
+        (file_id, first, count) = spans[chunks[0].id]
+        assert set(spans.values()) == {(file_id, first, count)} and count == len(chunks) > 4
+        assert len(catalog.span_codes(first, count, 4)) == 4
+        assert len(catalog.span_codes(first, count, 1000)) == count
+    finally:
+        searcher.close()
+        index.close()
