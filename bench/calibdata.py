@@ -16,6 +16,7 @@ hand-written set splits by position (``bench.queries.split``).
 
 from __future__ import annotations
 
+import ast
 import json
 import random
 import shutil
@@ -47,6 +48,7 @@ class Row:
     relevant: bool
     name: str  # file name of the hit
     file_similarity: float | None = None  # rows of older runs have none
+    literal: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +143,7 @@ def collect(
                             name in relevant,
                             name,
                             hit.file_similarity,
+                            hit.literal,
                         )
     finally:
         searcher.close()
@@ -178,6 +181,54 @@ def labelled_sets(name: str, answers: dict[str, str], split_it: bool = True) -> 
     if held:
         out.append(QuerySet(name, "held", {q: {answers[q]} for q in held}))
     return out
+
+
+def identifier_sets(corpus: Corpus, count: int = 60) -> list[QuerySet]:
+    """Queries naming an identifier of the code corpus, asked bare and as "where is X
+    defined"; the file that defines it is the relevant one. Names are functions and classes
+    whose shape marks them as identifiers (``indexer.evidence.query_literals``), each defined
+    in one file with a name of its own; ``count`` of them, drawn reproducibly."""
+    from bench.queries import IDENTIFIER_TEMPLATES, split
+    from sleuth.indexer.evidence import query_literals
+
+    where: dict[str, set[str]] = {}
+    names = [Path(rel).name for rel in corpus.files]
+    for rel in corpus.files:
+        tree = ast.parse((corpus.root / rel).read_text(encoding="utf-8"))
+        defined = (
+            node.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+        )
+        for name in defined:
+            if query_literals(name) == (name.casefold(),):  # an identifier by its shape
+                where.setdefault(name, set()).add(Path(rel).name)
+    unique = sorted(n for n, files in where.items() if len(files) == 1)
+    unique = [n for n in unique if names.count(next(iter(where[n]))) == 1]
+    chosen = random.Random(0).sample(unique, min(count, len(unique)))
+    fit, held = split(chosen)
+    return [
+        QuerySet(
+            "identifiers",
+            split_name,
+            {t.format(n): where[n] for n in part for t in IDENTIFIER_TEMPLATES},
+        )
+        for split_name, part in (("fit", fit), ("held", held))
+    ]
+
+
+def offtopic_identifier_sets() -> list[QuerySet]:
+    from bench.queries import IDENTIFIER_TEMPLATES, OFFTOPIC_IDENTIFIERS, split
+
+    fit, held = split(OFFTOPIC_IDENTIFIERS)
+    return [
+        QuerySet(
+            "offtopic-identifiers",
+            name,
+            {t.format(n): set() for n in part for t in IDENTIFIER_TEMPLATES},
+        )
+        for name, part in (("fit", fit), ("held", held))
+    ]
 
 
 def save_rows(path: Path, rows: list[Row]) -> None:

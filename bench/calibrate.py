@@ -36,10 +36,14 @@ ROWS = DATA_DIR / "calibration-rows.jsonl"
 MODES = ("hybrid", "semantic", "lexical")
 FEATURES = {
     "semantic": ["similarity"],
-    "lexical": ["coverage"],
+    "lexical": ["coverage", "literal"],
     "hybrid": ["similarity", "coverage", "file_similarity"],
 }
-RANKED_SETS = ("pyfaq", "code")  # labelled sets whose order the dense curves are chosen for
+RANKED_SETS = (
+    "pyfaq",
+    "code",
+    "identifiers",
+)  # labelled sets whose order the dense curves are chosen for
 MAX_DROP_FIT = 0.02
 OFFTOPIC_FIT = 0.93  # the 90% target plus a margin for queries the fit never saw
 TOP = 10
@@ -59,7 +63,10 @@ def gather(config: Config) -> list[object]:
     quick = corpus_pyfaq(Config(quick=True, threads=config.threads))
     labelled, held = cd.pyfaq_calib(quick)
     general = cd.offtopic_sets("offtopic-general", qs.OFFTOPIC_GENERAL)
-    python = cd.offtopic_sets("offtopic-python", qs.OFFTOPIC_PYTHON)
+    python = [
+        *cd.offtopic_sets("offtopic-python", qs.OFFTOPIC_PYTHON),
+        *cd.offtopic_identifier_sets(),
+    ]
     modes: tuple[cd.Mode, ...] = ("hybrid", "semantic", "lexical")
     rows: list[object] = []
     rows += cd.collect(
@@ -75,9 +82,10 @@ def gather(config: Config) -> list[object]:
         config,
         modes,
     )
+    code = cd.code_corpus()
     rows += cd.collect(
-        cd.code_corpus(),
-        [*cd.labelled_sets("code", qs.CODE_REAL), *general, *python],
+        code,
+        [*cd.labelled_sets("code", qs.CODE_REAL), *cd.identifier_sets(code), *general, *python],
         config,
         modes,
     )
@@ -128,8 +136,8 @@ def fit_mode(rows: Sequence[object], mode: str) -> Json:
 
 
 def ranking_ndcg(rows: Sequence[object], mode: str, blend: Blend) -> float:
-    """nDCG@10 (files, one judged answer each) of the fit split's pyfaq and code questions
-    in ``mode`` when their hits are ordered by the ``blend`` of their evidence."""
+    """nDCG@10 (files, one judged answer each) of the fit split's pyfaq, code and identifier
+    questions in ``mode`` when their hits are ordered by the ``blend`` of their evidence."""
     queries: dict[tuple[str, str], list[object]] = defaultdict(list)
     for r in rows:
         if r.mode == mode and r.qset in RANKED_SETS and r.split == "fit":  # type: ignore[attr-defined]
@@ -152,10 +160,11 @@ def ranking_ndcg(rows: Sequence[object], mode: str, blend: Blend) -> float:
 @dataclass(frozen=True, slots=True)
 class Blend:
     """A ranking direction: ``(1 - file) * similarity + file * file_similarity
-    + coverage * coverage``."""
+    + coverage * coverage + literal * literal``."""
 
     file: float
     coverage: float
+    literal: float = 0.0
 
     def value(self, row: object) -> float:
         sim = _feature(row, "similarity")
@@ -163,34 +172,41 @@ class Blend:
             (1 - self.file) * sim
             + self.file * _feature(row, "file_similarity")
             + self.coverage * _feature(row, "coverage")
+            + self.literal * _feature(row, "literal")
         )
 
 
-def fit_ranked(rows: Sequence[object], mode: str) -> Json:
-    """A dense mode's curve ranks too, so its direction is chosen for ranking first: the
-    weights of the file signal and (hybrid) of coverage against the cosine that order the fit
-    questions best (nDCG@10); then a one-feature logistic over that blend. The score and the
-    order then never disagree."""
+def fit_hybrid(rows: Sequence[object]) -> Json:
+    """Hybrid's curve ranks too, so its direction is chosen for ranking first: the weights of
+    the file signal, coverage and literals against the cosine that order the fit questions
+    best (nDCG@10); then a one-feature logistic over that blend. The score and the order then
+    never disagree. (Semantic mode stays the cosine alone: dense search, as its name says.)"""
     files = [step / 20 for step in range(0, 13)]
-    covers = [step / 40 for step in range(0, 25)] if mode == "hybrid" else [0.0]
-    grid = [Blend(f, c) for f in files for c in covers]
-    best = max(grid, key=lambda b: (round(ranking_ndcg(rows, mode, b), 6), -b.file, -b.coverage))
-    log(
-        f"{mode} ranking: file weight {best.file}, coverage weight {best.coverage} "
-        f"(nDCG@10 {ranking_ndcg(rows, mode, best):.4f}, "
-        f"cosine alone {ranking_ndcg(rows, mode, Blend(0.0, 0.0)):.4f})"
+    covers = [step / 40 for step in range(0, 25)]
+    literals = [0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.8]
+    grid = [Blend(f, c, x) for f in files for c in covers for x in literals]
+    best = max(
+        grid,
+        key=lambda b: (round(ranking_ndcg(rows, "hybrid", b), 6), -b.file, -b.coverage, -b.literal),
     )
-    chosen = [r for r in rows if r.mode == mode and r.split == "fit"]  # type: ignore[attr-defined]
+    log(
+        f"hybrid ranking: file weight {best.file}, coverage weight {best.coverage}, "
+        f"literal weight {best.literal} "
+        f"(nDCG@10 {ranking_ndcg(rows, 'hybrid', best):.4f}, "
+        f"cosine alone {ranking_ndcg(rows, 'hybrid', Blend(0.0, 0.0)):.4f})"
+    )
+    chosen = [r for r in rows if r.mode == "hybrid" and r.split == "fit"]  # type: ignore[attr-defined]
     x = np.array([[best.value(r)] for r in chosen])
     y = np.array([r.relevant for r in chosen], dtype=float)  # type: ignore[attr-defined]
     w = logistic_fit(x, y)
     slope = float(w[1])
-    weights = {"similarity": round(slope * (1 - best.file), 4)}
-    if best.file:
-        weights["file_similarity"] = round(slope * best.file, 4)
-    if mode == "hybrid":
-        weights["coverage"] = round(slope * best.coverage, 4)
-    return {"bias": round(float(w[0]), 4), "weights": weights}
+    weights = {
+        "similarity": round(slope * (1 - best.file), 4),
+        "file_similarity": round(slope * best.file, 4),
+        "coverage": round(slope * best.coverage, 4),
+        "literal": round(slope * best.literal, 4),
+    }
+    return {"bias": round(float(w[0]), 4), "weights": {k: v for k, v in weights.items() if v}}
 
 
 def _feature(row: object, name: str) -> float:
@@ -314,8 +330,8 @@ def fit_all(rows: Sequence[object]) -> Json:
     spec = json.loads(DATA_FILE.read_text(encoding="utf-8"))
     sha = next(iter(spec["models"]))
     model = spec["models"][sha]
-    model["semantic"] = fit_ranked(rows, "semantic")
-    model["hybrid"] = fit_ranked(rows, "hybrid")
+    model["semantic"] = fit_mode(rows, "semantic")
+    model["hybrid"] = fit_hybrid(rows)
     spec["lexical"] = fit_mode(rows, "lexical")
     fit_queries = per_query(rows, "hybrid", curve(model["hybrid"]), "fit")
     spec["min_score"] = choose_floor(fit_queries)

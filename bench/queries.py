@@ -188,6 +188,33 @@ CODE_REAL = {
 }
 
 
+# Identifiers no corpus of the calibration defines or mentions (checked with grep): asked
+# as "where is X defined", they must find nothing relevant.
+OFFTOPIC_IDENTIFIERS = [
+    "fetch_user_profile",
+    "UserSessionManager",
+    "render_html_template",
+    "KafkaConsumerGroup",
+    "retry_with_jitter",
+    "parse_invoice_total",
+    "S3BucketPolicy",
+    "get_auth_token",
+    "OrderRepository",
+    "compute_tax_rate",
+    "send_welcome_email",
+    "ImageResizer",
+    "validate_credit_card",
+    "PaymentGateway",
+    "load_user_prefs",
+    "redis_pool_size",
+    "GraphQLResolver",
+    "build_docker_image",
+    "normalize_phone_number",
+    "JwtTokenValidator",
+]
+IDENTIFIER_TEMPLATES = ("{}", "where is {} defined")
+
+
 def split(items: list[str]) -> tuple[list[str], list[str]]:
     """(fit, held out): even positions fit, odd positions are held out."""
     return items[0::2], items[1::2]

@@ -45,6 +45,9 @@ class Hit(BaseModel):
     file_similarity: float | None = Field(
         default=None, description="Mean cosine between query and the file's chunks, or null"
     )
+    literal: float | None = Field(
+        default=None, description="Share of the query's identifiers and quoted phrases found"
+    )
     kind: str = Field(description="md, code, pdf, text, html, docx, ipynb, eml, ...")
     context: str = Field(description="File name and heading path or definition name")
     chunk_id: int

@@ -10,10 +10,12 @@ hit's evidence, fitted once per embedding model (``bench/calibrate.py``) and shi
   evidence; independent of the query's length and of the index's size, unlike raw BM25);
 * ``file_similarity``: the mean cosine between the query and the chunks of the hit's file
   (:mod:`sleuth.indexer.filesignal`): whether the file as a whole is about the query, so that
-  a long file's one lucky chunk does not outrank a short file that is all on topic.
+  a long file's one lucky chunk does not outrank a short file that is all on topic;
+* ``literal``: the share of the query's identifiers and quoted phrases the chunk contains
+  verbatim (:mod:`sleuth.indexer.evidence`; 0 for a query without any).
 
-Each mode has its own curve over the evidence it has (semantic: the two cosines; lexical:
-coverage; hybrid: all three), so the three modes report one scale. Every weight is
+Each mode has its own curve over the evidence it has (semantic: the cosine; lexical:
+coverage and literals; hybrid: all four), so the three modes report one scale. Every weight is
 non-negative, so more evidence never lowers a score. A model without a fitted calibration gets
 ``fallback``: a deliberately conservative curve over the cosine (see the README).
 """
@@ -29,7 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 Mode = Literal["hybrid", "semantic", "lexical"]
-FEATURES = ("similarity", "coverage", "file_similarity")
+FEATURES = ("similarity", "coverage", "file_similarity", "literal")
 DATA_FILE = Path(__file__).with_name("models") / "calibration.json"
 
 
@@ -78,6 +80,7 @@ class Calibration:
         similarity: float | None,
         coverage: float | None,
         file_similarity: float | None = None,
+        literal: float | None = None,
     ) -> float:
         """Probability of relevance of one hit, from what ``mode`` knows about it.
 
@@ -85,7 +88,12 @@ class Calibration:
         """
         cosine = max(similarity or 0.0, 0.0)
         whole = cosine if file_similarity is None else max(file_similarity, 0.0)
-        features = {"similarity": cosine, "coverage": coverage or 0.0, "file_similarity": whole}
+        features = {
+            "similarity": cosine,
+            "coverage": coverage or 0.0,
+            "file_similarity": whole,
+            "literal": literal or 0.0,
+        }
         curve = self.semantic if mode == "semantic" else self.lexical
         if mode == "hybrid":
             curve = self.hybrid

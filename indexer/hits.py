@@ -25,6 +25,7 @@ class Hit:
     mode: Mode
     coverage: float | None = None  # idf-weighted share of the query's terms; None: not looked up
     file_similarity: float | None = None  # mean cosine over the hit's file; None: no signal
+    literal: float | None = None  # share of the query's literals in the chunk; None: none asked
 
     @property
     def path(self) -> str:

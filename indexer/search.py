@@ -28,6 +28,7 @@ from sleuth.indexer.calibration import Calibration, calibration_for
 from sleuth.indexer.candidates import Allowed, dense_candidates
 from sleuth.indexer.chunking import chunk_input
 from sleuth.indexer.embedder import Embedder
+from sleuth.indexer.evidence import Evidence, literal_shares, query_literals
 from sleuth.indexer.filesignal import file_similarities
 from sleuth.indexer.hits import MODES as MODES
 from sleuth.indexer.hits import Hit as Hit
@@ -87,6 +88,7 @@ class Searcher:
         dense: list[_Scored] = []
         lexical: list[_Scored] = []
         coverage: dict[int, float] = {}
+        literals = query_literals(query)
         with self.index.snapshot():
             t0 = time.perf_counter()
             self._dense_index = DenseIndex(self.index, self._graphs)
@@ -116,44 +118,38 @@ class Searcher:
             if qvec is not None:
                 candidates = [*similarity, *(s.chunk.id for s in missed)]
                 files = self._file_signal(qvec, candidates, result)
+            texts = ((s.chunk.id, s.text) for s in [*dense, *lexical])
+            literal = literal_shares(literals, texts) if literals else None
+            evidence = Evidence(coverage, files, literal)
             if options.mode == "hybrid" and qvec is not None:
                 cosines, guessed = self._missed_cosines(
-                    qvec, missed, similarity, coverage, files, fit, options, result
+                    qvec, missed, similarity, evidence, fit, options, result
                 )
                 similarity.update(cosines)
                 estimated |= guessed
         t0 = time.perf_counter()
         if options.mode == "semantic":
-            hits = [self._hit(s, "semantic", s.score, None, files) for s in dense]
+            hits = [self._hit(s, "semantic", s.score, evidence) for s in dense]
             result.hits = sorted(hits, key=lambda h: -h.score)  # stable: cosine breaks ties
         elif options.mode == "lexical":
-            result.hits = self._lexical_hits(lexical, coverage, options.order)
+            result.hits = self._lexical_hits(lexical, evidence, options.order)
         else:
-            result.hits = self._hybrid_hits(dense, lexical, similarity, coverage, files, options)
+            result.hits = self._hybrid_hits(dense, lexical, similarity, evidence, options)
             while qvec is not None and result.hits and result.hits[0].chunk.id in estimated:
                 # The best hit is always exact (see recompute.settle), in the fused order too.
                 best = result.hits[0]
                 estimated.discard(best.chunk.id)
                 item = _Scored(best.chunk, best.text, 0.0)
                 similarity.update(self._cosines(qvec, [item], result))
-                result.hits = self._hybrid_hits(
-                    dense, lexical, similarity, coverage, files, options
-                )
+                result.hits = self._hybrid_hits(dense, lexical, similarity, evidence, options)
         result.hits = result.hits[: options.limit]
         result.timings.fuse = time.perf_counter() - t0
         return result
 
-    def _hit(
-        self,
-        item: _Scored,
-        mode: Mode,
-        similarity: float | None,
-        coverage: float | None,
-        files: dict[int, float] | None = None,
-    ) -> Hit:
-        whole = None if files is None else files.get(item.chunk.id)
-        score = self.calibration.score(mode, similarity, coverage, whole)
-        return Hit(item.chunk, item.text, score, similarity, mode, coverage, whole)
+    def _hit(self, item: _Scored, mode: Mode, similarity: float | None, evidence: Evidence) -> Hit:
+        coverage, whole, literal = evidence.of(mode, item.chunk.id)
+        score = self.calibration.score(mode, similarity, coverage, whole, literal)
+        return Hit(item.chunk, item.text, score, similarity, mode, coverage, whole, literal)
 
     def _file_signal(
         self, qvec: FloatArray, ids: list[int], result: SearchResult
@@ -164,10 +160,8 @@ class Searcher:
         result.timings.files += time.perf_counter() - t0
         return found
 
-    def _lexical_hits(
-        self, lexical: list[_Scored], coverage: dict[int, float], order: Order
-    ) -> list[Hit]:
-        hits = [self._hit(s, "lexical", None, coverage.get(s.chunk.id, 0.0)) for s in lexical]
+    def _lexical_hits(self, lexical: list[_Scored], evidence: Evidence, order: Order) -> list[Hit]:
+        hits = [self._hit(s, "lexical", None, evidence) for s in lexical]
         if order == "rrf":
             return _non_increasing(hits)
         # Stable: BM25 order breaks ties of coverage (every chunk holding all the terms).
@@ -178,16 +172,13 @@ class Searcher:
         dense: list[_Scored],
         lexical: list[_Scored],
         similarity: dict[int, float],
-        coverage: dict[int, float],
-        files: dict[int, float],
+        evidence: Evidence,
         options: SearchOptions,
     ) -> list[Hit]:
         fused = _fuse(dense, lexical, options.rrf_k, options.lexical_weight)
         found = {s.chunk.id: s for s in [*lexical, *dense]}
         hits = [
-            self._hit(found[i], "hybrid", similarity[i], coverage.get(i, 0.0), files)
-            for i in fused
-            if i in similarity
+            self._hit(found[i], "hybrid", similarity[i], evidence) for i in fused if i in similarity
         ]
         if options.order == "rrf":
             return _non_increasing(hits)
@@ -198,8 +189,7 @@ class Searcher:
         qvec: FloatArray,
         missed: list[_Scored],
         similarity: dict[int, float],
-        coverage: dict[int, float],
-        files: dict[int, float],
+        evidence: Evidence,
         fit: Fit | None,
         options: SearchOptions,
         result: SearchResult,
@@ -223,8 +213,7 @@ class Searcher:
             rest,
             estimates,
             {**similarity, **free},
-            coverage,
-            files,
+            evidence,
             fit,
             options.limit,
             self.calibration,

@@ -333,3 +333,17 @@ def test_file_similarity_is_the_files_mean_cosine_in_every_storage(sample: Path)
     )
     lexical = lexical.json_lines()
     assert lexical and all(hit["file_similarity"] is None for hit in lexical)
+
+
+def test_an_identifier_query_finds_the_file_that_names_it(sample: Path) -> None:
+    _index(sample)
+    for query in ("where is totals_by_region defined", "best_month"):
+        result = sleuth("search", query, "--json", "-k", "3")
+        assert result.code == 0, result.err
+        hits = result.json_lines()
+        assert Path(str(hits[0]["path"])).name == "sales_report.py", (query, hits[0])
+        assert hits[0]["literal"] == 1.0
+    hits = sleuth("search", "sourdough starter", "--json").json_lines()
+    assert hits and all(hit["literal"] is None for hit in hits)
+    # An identifier nothing defines or mentions finds nothing relevant.
+    assert sleuth("search", "where is fetch_user_profile defined").code == 1

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from sleuth.indexer.calibration import calibration_for
 from sleuth.indexer.chunking import chunk_input
+from sleuth.indexer.evidence import query_literals
 from sleuth.indexer.pipeline import IndexSettings, run_index
 from sleuth.indexer.search import MODES, Searcher, SearchOptions
 from sleuth.indexer.source import read_texts
@@ -110,3 +111,52 @@ def test_a_sampled_file_mean_reads_at_most_the_sample(tmp_path: Path) -> None:
     finally:
         searcher.close()
         index.close()
+
+
+@pytest.mark.parametrize(
+    ("query", "literals"),
+    [
+        ("where is plan_missed defined", ("plan_missed",)),
+        ("how do I use os.path.join", ("os.path.join",)),
+        ("DenseIndex.estimate", ("denseindex.estimate", "denseindex")),
+        ('"connection reset by peer" after a while', ("connection reset by peer",)),
+        ("what's the 'retry policy' here", ("retry policy",)),
+        ("the __init__ of getElementById", ("__init__", "getelementbyid")),
+        ("Why are Python strings immutable? e.g. in 3.11", ()),
+        ("U.S.A. travel rules, i.e. per diem", ()),
+    ],
+)
+def test_literals_are_identifiers_and_quoted_phrases(query: str, literals: tuple[str, ...]) -> None:
+    assert query_literals(query) == literals
+
+
+def test_a_chunk_naming_the_identifier_outranks_one_that_only_shares_its_words(
+    tmp_path: Path,
+) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    # The prose holds more of the query's words (and the identifier's parts), so BM25 and
+    # the (bag of words) embedding both prefer it; only the literal says which defines it.
+    (docs / "notes.md").write_text("# Notes\n\nWhere is the plan? We missed it.\n")
+    (docs / "hybrid.py").write_text("def plan_missed(items):\n    return sorted(items)\n")
+    for i, words in enumerate(["tomato garden", "bread flour", "invoice total", "river boat"]):
+        (docs / f"f{i}.md").write_text(f"# {words}\n\n{words} notes about {words}.\n")
+    embedder = FakeEmbedder()
+    run_index(tmp_path / "index", [docs], embedder)
+    query = "where is plan_missed defined"
+    with Index.open(tmp_path / "index") as index:
+        searcher = Searcher(index, lambda: embedder)
+        try:
+            hits = searcher.search(query, SearchOptions(limit=3)).hits
+            notes = next(h for h in hits if h.path.endswith("notes.md"))
+            assert hits[0].path.endswith("hybrid.py") and hits[0].literal == 1.0
+            assert notes.coverage is not None and hits[0].coverage is not None
+            assert notes.coverage > hits[0].coverage and notes.literal == 0.0
+            lexical = searcher.search(query, SearchOptions(limit=3, mode="lexical")).hits
+            assert {h.literal for h in lexical} == {0.0, 1.0}
+            semantic = searcher.search(query, SearchOptions(limit=3, mode="semantic")).hits
+            assert all(h.literal is None for h in semantic)
+            plain = searcher.search("where is the plan", SearchOptions(limit=3)).hits
+            assert all(h.literal is None for h in plain)
+        finally:
+            searcher.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sleuth.indexer.calibration import calibration_for
+from sleuth.indexer.evidence import Evidence
 from sleuth.indexer.hits import Scored
 from sleuth.indexer.hybrid import plan_missed
 from sleuth.indexer.model import shipped_model
@@ -23,40 +24,38 @@ def _missed(*ids: int) -> list[Scored]:
     ]
 
 
+NONE = Evidence()  # no coverage, no file signal, no literals
+
 # Ten dense candidates already scored: the 10th sets the bar at cosine 0.40, no coverage.
 DENSE = {100 + n: 0.60 - 0.02 * n for n in range(10)}
 
 
 def test_compact_codes_are_never_kept_as_cosines() -> None:
     estimates = {1: 0.70, 2: 0.41, 3: 0.10}
-    kept, embed = plan_missed(
-        _missed(1, 2, 3), estimates, DENSE, {}, {}, FIT, 10, CALIBRATION, None
-    )
+    kept, embed = plan_missed(_missed(1, 2, 3), estimates, DENSE, NONE, FIT, 10, CALIBRATION, None)
     assert kept == {}
     assert [s.chunk.id for s in embed] == [1, 2]  # 3 cannot reach the bar even at its ceiling
 
 
 def test_fast_codes_keep_the_sure_and_embed_the_doubtful() -> None:
     estimates = {1: 0.70, 2: 0.41, 3: 0.10}
-    kept, embed = plan_missed(
-        _missed(1, 2, 3), estimates, DENSE, {}, {}, FIT, 10, CALIBRATION, ERROR
-    )
+    kept, embed = plan_missed(_missed(1, 2, 3), estimates, DENSE, NONE, FIT, 10, CALIBRATION, ERROR)
     assert kept == {1: 0.70}  # above the bar even at its lowest
     assert [s.chunk.id for s in embed] == [2]  # within the error of the bar
 
 
 def test_a_chunk_without_a_code_is_always_embedded() -> None:
-    kept, embed = plan_missed(_missed(7), {}, DENSE, {}, {}, FIT, 10, CALIBRATION, ERROR)
+    kept, embed = plan_missed(_missed(7), {}, DENSE, NONE, FIT, 10, CALIBRATION, ERROR)
     assert kept == {} and [s.chunk.id for s in embed] == [7]
 
 
 def test_without_a_bar_every_chunk_counts() -> None:
     few = dict(list(DENSE.items())[:3])
     kept, embed = plan_missed(
-        _missed(1, 3), {1: 0.7, 3: 0.1}, few, {}, {}, FIT, 10, CALIBRATION, ERROR
+        _missed(1, 3), {1: 0.7, 3: 0.1}, few, NONE, FIT, 10, CALIBRATION, ERROR
     )
     assert kept == {1: 0.7, 3: 0.1} and embed == []
     kept, embed = plan_missed(
-        _missed(1, 3), {1: 0.7, 3: 0.1}, few, {}, {}, FIT, 10, CALIBRATION, None
+        _missed(1, 3), {1: 0.7, 3: 0.1}, few, NONE, FIT, 10, CALIBRATION, None
     )
     assert kept == {} and [s.chunk.id for s in embed] == [1, 3]
