@@ -6,14 +6,14 @@ code score and then re-embeds the best ``candidates`` of them from their source 
 to order them by exact cosine. Full indexes score by their stored f16 vectors directly.
 
 Every hit's ``score`` is the calibrated probability of relevance of
-:mod:`sleuth.indexer.calibration` (cosine and lexical coverage), and hits are shown in score
-order, so the number a person reads never rises down the list and the floor keeps a prefix.
-Hybrid candidates are the dense list plus the best BM25 chunks the dense side missed, whose
-cosine is computed too (re-embedded only if their code says they could reach the top k),
-so every hybrid hit is scored on the same evidence. The hybrid
-curve's blend of cosine and coverage was chosen for ranking (bench/calibrate.py): on
-pyfaq-quick it ranks at nDCG@10 0.889, against 0.893 for the RRF order kept as
-``order="rrf"`` (scores then capped by those above) and 0.886 for dense alone.
+:mod:`sleuth.indexer.calibration` (cosine, lexical coverage, the file signal of
+:mod:`sleuth.indexer.filesignal` and the literals of :mod:`sleuth.indexer.evidence`), and
+hits are shown in score order, so the number a person reads never rises down the list and the
+floor keeps a prefix. Hybrid candidates are the dense list plus the best BM25 chunks the dense
+side missed, whose cosine is computed too (re-embedded only if their code says they could
+reach the top k), so every hybrid hit is scored on the same evidence. The hybrid curve's
+blend was chosen for ranking (bench/calibrate.py, bench/quality.py); ``order="rrf"`` keeps
+the Reciprocal Rank Fusion order instead (scores then capped by those above).
 """
 
 from __future__ import annotations
