@@ -11,8 +11,8 @@ would get a negative one); hybrid's is a logistic over a blend chosen for rankin
 exit 1 ``OFFTOPIC_FIT`` of the time, or else the highest at which it loses at most
 ``MAX_DROP_FIT`` of the labelled fit queries whose answer was in the top 10. Everything
 reported as held out (the 50 pyfaq-quick questions, odd positions of the hand-written sets
-and of the identifier sets, the issue's demo queries) never took part in the fit. As a bench section (``calibration``)
-it only reports the shipped calibration.
+and of the identifier sets, the issue's demo queries) never took part in the fit. As a
+bench section (``calibration``) it only reports the shipped calibration.
 """
 
 from __future__ import annotations
