@@ -6,9 +6,9 @@ text that must appear as written. The lexical index cannot say so: it splits ide
 into words (``plan``, ``missed``) and keeps no positions for phrases (``detail=none``). So the
 candidates' own text, already read for the snippet, is searched for each literal, and the
 share found is one more feature of the calibrated score (``literal``). On sleuth's own code
-(60 identifiers, bench/calibrate.py's identifier set) it lifted the defining file's MRR in
-hybrid mode from 0.833 to 0.947 for a bare identifier and from 0.753 to 0.911 for "where is
-X defined".
+(bench/calibrate.py's identifier questions held out of the fit: 30 function and class names,
+asked bare and as "where is X defined") hybrid nDCG@10 for the defining file went from 0.868
+to 0.946 with the file signal and literals in the score.
 """
 
 from __future__ import annotations
