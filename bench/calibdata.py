@@ -4,9 +4,10 @@ Corpora (under ``_data/corpus/``, indexed ``fast`` with the real model through t
 embedding store):
 
 * ``pyfaq``: the whole of pyfaq (4,441 passages, the quality benchmark's corpus and index).
-  A smaller sample (the FAQ answers and 250 distractors, used until the file signal came)
-  held too few long files for the file signal to be weighed right: fitted on it, the hybrid
-  blend gave the file signal 0.3 of the cosine's weight, on the whole corpus 0.55;
+  A smaller sample (the FAQ answers and 250 distractors, used before the neighbourhood signal)
+  held too few long files for it to be weighed right;
+* ``pdf``: the 8-PDF corpus of ``bench.derived_corpora`` (R manuals, Debian FAQ), with the
+  questions of ``bench.queries.PDF_REAL``;
 * ``examples``: the repository's ``examples/`` (the README's demo);
 * ``code``: sleuth's own ``.py`` sources (``cli/ indexer/ store/ extractors/``), a code corpus.
 
@@ -46,7 +47,7 @@ class Row:
     coverage: float | None
     relevant: bool
     name: str  # file name of the hit
-    file_similarity: float | None = None  # rows of older runs have none
+    nearby_similarity: float | None = None  # rows of older runs have none
     literal: float | None = None
 
 
@@ -124,7 +125,7 @@ def collect(
                             hit.coverage,
                             name in relevant,
                             name,
-                            hit.file_similarity,
+                            hit.nearby_similarity,
                             hit.literal,
                         )
     finally:

@@ -50,7 +50,7 @@ FALLBACK_SHIFT = 0.13
 ABOUT = (
     "Written by bench/calibrate.py --write. Logistic curves (balanced classes) from a hit's "
     "cosine ('similarity'), idf-weighted query-term coverage, the mean cosine over its file "
-    "('file_similarity') and the share of the query's identifiers and quoted phrases it holds "
+    "('nearby_similarity') and the share of the query's identifiers and quoted phrases it holds "
     "('literal') to a relevance score; 'models' is keyed by the GGUF file's sha256, "
     "'fallback' serves any other model."
 )
@@ -83,6 +83,11 @@ def gather(config: Config) -> list[object]:
         [*cd.labelled_sets("examples", qs.EXAMPLES_REAL, split_it=False), *general, *python, *demo],
         config,
         modes,
+    )
+    from bench.derived_corpora import corpus_pdf
+
+    rows += cd.collect(
+        corpus_pdf(), [*cd.labelled_sets("pdf", qs.PDF_REAL), *general, *python], config, modes
     )
     code = cd.code_corpus()
     rows += cd.collect(
@@ -161,8 +166,8 @@ def ranking_ndcg(rows: Sequence[object], mode: str, blend: Blend) -> float:
 
 @dataclass(frozen=True, slots=True)
 class Blend:
-    """A ranking direction: ``(1 - file) * similarity + file * file_similarity
-    + coverage * coverage + literal * literal``."""
+    """A ranking direction: ``(1 - file) * similarity + file * nearby_similarity
+    + coverage * coverage + literal * literal`` (``file``: the neighbourhood's weight)."""
 
     file: float
     coverage: float
@@ -172,7 +177,7 @@ class Blend:
         sim = _feature(row, "similarity")
         return (
             (1 - self.file) * sim
-            + self.file * _feature(row, "file_similarity")
+            + self.file * _feature(row, "nearby_similarity")
             + self.coverage * _feature(row, "coverage")
             + self.literal * _feature(row, "literal")
         )
@@ -180,7 +185,7 @@ class Blend:
 
 def fit_hybrid(rows: Sequence[object]) -> Json:
     """Hybrid's curve ranks too, so its direction is chosen for ranking first: the weights of
-    the file signal, coverage and literals against the cosine that order the fit questions
+    the neighbourhood signal, coverage and literals against the cosine that order the fit questions
     best (nDCG@10); then a one-feature logistic over that blend. The score and the order then
     never disagree. (Semantic mode stays the cosine alone: dense search, as its name says.)"""
     files = [step / 20 for step in range(0, 13)]
@@ -188,7 +193,7 @@ def fit_hybrid(rows: Sequence[object]) -> Json:
     literals = [0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.8]
     grid = [Blend(f, c, x) for f in files for c in covers for x in literals]
     ndcg = {b: ranking_ndcg(rows, "hybrid", b) for b in grid}
-    # Near its top the grid is flat (file weights 0.25-0.6 within 0.003 on the whole pyfaq).
+    # Near its top the grid is flat (neighbourhood weights 0.25-0.6 within 0.003 on pyfaq).
     # Of the blends within RANKING_TOLERANCE of the best, the one whose score (and floor)
     # turns away the most off-topic fit queries: equal rankings, better separation.
     top = max(ndcg.values())
@@ -197,7 +202,7 @@ def fit_hybrid(rows: Sequence[object]) -> Json:
     separation = {b: _separation(rows, spec) for b, spec in specs.items()}
     best = max(near, key=lambda b: (separation[b], ndcg[b], -b.file, -b.coverage, -b.literal))
     log(
-        f"hybrid ranking: file weight {best.file}, coverage weight {best.coverage}, "
+        f"hybrid ranking: nearby weight {best.file}, coverage weight {best.coverage}, "
         f"literal weight {best.literal} (nDCG@10 {ndcg[best]:.4f}, best {top:.4f}, cosine "
         f"alone {ranking_ndcg(rows, 'hybrid', Blend(0.0, 0.0)):.4f}; {len(near)} blends near "
         f"the best, off-topic fit queries turned away {separation[best]:.3f})"
@@ -214,7 +219,7 @@ def _blend_curve(rows: Sequence[object], blend: Blend) -> Json:
     slope = float(w[1])
     weights = {
         "similarity": round(slope * (1 - blend.file), 4),
-        "file_similarity": round(slope * blend.file, 4),
+        "nearby_similarity": round(slope * blend.file, 4),
         "coverage": round(slope * blend.coverage, 4),
         "literal": round(slope * blend.literal, 4),
     }
@@ -229,7 +234,7 @@ def _separation(rows: Sequence[object], spec: Json) -> float:
 
 def _feature(row: object, name: str) -> float:
     value = getattr(row, name)
-    if value is None and name == "file_similarity":  # no file signal: the hit stands for it
+    if value is None and name == "nearby_similarity":  # no neighbourhood: the hit stands for it
         value = row.similarity  # type: ignore[attr-defined]
     return max(0.0, float(value)) if value is not None else 0.0
 
@@ -362,7 +367,7 @@ def report(rows: Sequence[object], spec: Json) -> Json:
 
 def _cosine_weight(curve: Json) -> float:
     weights = curve["weights"]
-    return float(weights["similarity"]) + float(weights.get("file_similarity", 0.0))
+    return float(weights["similarity"]) + float(weights.get("nearby_similarity", 0.0))
 
 
 def fit_all(rows: Sequence[object]) -> Json:

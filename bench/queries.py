@@ -188,6 +188,27 @@ CODE_REAL = {
 }
 
 
+# Questions about the 8-PDF corpus (bench.derived_corpora: R manuals, Debian FAQ), in words
+# of their own, with the manual that answers them.
+PDF_REAL = {
+    "why are two floating point numbers that look equal reported as different": "R-FAQ.pdf",
+    "read a comma separated file of data into a data frame": "R-data.pdf",
+    "install R from its source code on a unix machine": "R-admin.pdf",
+    "write the documentation files for the functions of my package": "R-exts.pdf",
+    "when are the arguments of a function evaluated (promises)": "R-lang.pdf",
+    "how are R objects laid out in memory internally": "R-ints.pdf",
+    "a first session: make a vector and draw a simple plot": "R-intro.pdf",
+    "upgrade a Debian system to the next release": "debian-faq.pdf",
+    "call compiled C code from R": "R-exts.pdf",
+    "import data saved by SPSS or SAS": "R-data.pdf",
+    "choose a CRAN mirror and install add-on packages for all users": "R-admin.pdf",
+    "why is the language called R and who develops it": "R-FAQ.pdf",
+    "what are the code names of the Debian releases": "debian-faq.pdf",
+    "fit a linear regression model and look at its summary": "R-intro.pdf",
+    "how does the garbage collector work": "R-ints.pdf",
+    "which tools install and remove packages on Debian": "debian-faq.pdf",
+}
+
 # Identifiers no corpus of the calibration defines or mentions (checked with grep): asked
 # as "where is X defined", they must find nothing relevant.
 OFFTOPIC_IDENTIFIERS = [

@@ -42,7 +42,7 @@ class Hit(BaseModel):
     score: float = Field(description="Calibrated probability that the hit is relevant, 0..1")
     similarity: float | None = Field(description="Cosine between query and chunk, or null")
     coverage: float | None = Field(description="Share of the query's words in the chunk")
-    file_similarity: float | None = Field(
+    nearby_similarity: float | None = Field(
         default=None, description="Mean cosine between query and the file's chunks, or null"
     )
     literal: float | None = Field(

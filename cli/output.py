@@ -93,7 +93,9 @@ def hit_record(hit: Hit, query: str, context: int = 0, tag: str | None = None) -
         "mode": hit.mode,
         "similarity": None if hit.similarity is None else round(hit.similarity, 6),
         "coverage": None if hit.coverage is None else round(hit.coverage, 6),
-        "file_similarity": None if hit.file_similarity is None else round(hit.file_similarity, 6),
+        "nearby_similarity": None
+        if hit.nearby_similarity is None
+        else round(hit.nearby_similarity, 6),
         "literal": None if hit.literal is None else round(hit.literal, 6),
         "kind": hit.chunk.file.kind,
         "context": full_context(Path(hit.path).name, c.context),

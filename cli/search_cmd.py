@@ -146,6 +146,6 @@ def _report(env: Env, result: SearchResult, explain: bool) -> None:
             f"ann {t.ann * 1000:.0f} ms, "
             f"recompute {t.recompute * 1000:.0f} ms ({t.recomputed} embedded, {t.cached} cached), "
             f"lexical {t.lexical * 1000:.0f} ms, catalog {t.catalog * 1000:.0f} ms, "
-            f"file-signal {t.files * 1000:.0f} ms, fuse {t.fuse * 1000:.1f} ms",
+            f"nearby {t.nearby * 1000:.0f} ms, fuse {t.fuse * 1000:.1f} ms",
             file=env.stderr,
         )

@@ -8,9 +8,10 @@ hit's evidence, fitted once per embedding model (``bench/calibrate.py``) and shi
 * ``similarity``: the exact cosine between query and chunk (dense evidence);
 * ``coverage``: the idf-weighted share of the query's terms the chunk contains (lexical
   evidence; independent of the query's length and of the index's size, unlike raw BM25);
-* ``file_similarity``: the mean cosine between the query and the chunks of the hit's file
-  (:mod:`sleuth.indexer.filesignal`): whether the file as a whole is about the query, so that
-  a long file's one lucky chunk does not outrank a short file that is all on topic;
+* ``nearby_similarity``: the mean cosine between the query and the hit's chunk with its
+  neighbours in the file (:mod:`sleuth.indexer.nearby`): whether the passage around the hit is
+  about the query, so that one lucky chunk among unrelated ones does not outrank a passage
+  that is all on topic;
 * ``literal``: the share of the query's identifiers and quoted phrases the chunk contains
   verbatim (:mod:`sleuth.indexer.evidence`; 0 for a query without any).
 
@@ -31,7 +32,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 Mode = Literal["hybrid", "semantic", "lexical"]
-FEATURES = ("similarity", "coverage", "file_similarity", "literal")
+FEATURES = ("similarity", "coverage", "nearby_similarity", "literal")
 DATA_FILE = Path(__file__).with_name("models") / "calibration.json"
 
 
@@ -79,19 +80,19 @@ class Calibration:
         mode: Mode,
         similarity: float | None,
         coverage: float | None,
-        file_similarity: float | None = None,
+        nearby_similarity: float | None = None,
         literal: float | None = None,
     ) -> float:
         """Probability of relevance of one hit, from what ``mode`` knows about it.
 
-        Without a file signal the hit stands for its whole file (as a one-chunk file does).
+        Without a neighbourhood signal the hit stands for its neighbourhood (as a lone chunk does).
         """
         cosine = max(similarity or 0.0, 0.0)
-        whole = cosine if file_similarity is None else max(file_similarity, 0.0)
+        whole = cosine if nearby_similarity is None else max(nearby_similarity, 0.0)
         features = {
             "similarity": cosine,
             "coverage": coverage or 0.0,
-            "file_similarity": whole,
+            "nearby_similarity": whole,
             "literal": literal or 0.0,
         }
         curve = self.semantic if mode == "semantic" else self.lexical

@@ -1,5 +1,5 @@
-"""What a query knows about its candidates besides their cosine: lexical coverage, the file
-signal, and the literals (identifiers, quoted phrases) a chunk contains verbatim.
+"""What a query knows about its candidates besides their cosine: lexical coverage, the
+neighbourhood signal, and the literals (identifiers, quoted phrases) a chunk contains verbatim.
 
 A query such as ``where is plan_missed defined`` or ``"connection reset by peer"`` names
 text that must appear as written. The lexical index cannot say so: it splits identifiers
@@ -8,7 +8,7 @@ candidates' own text, already read for the snippet, is searched for each literal
 share found is one more feature of the calibrated score (``literal``). On sleuth's own code
 (bench/calibrate.py's identifier questions held out of the fit: 30 function and class names,
 asked bare and as "where is X defined") hybrid nDCG@10 for the defining file went from 0.868
-to 0.946 with the file signal and literals in the score.
+to 0.946 with the neighbourhood signal and literals in the score.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def literal_shares(literals: tuple[str, ...], texts: Iterable[tuple[int, str]]) 
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
-    """Per query, by chunk id: lexical coverage, the file signal and the literals' share
+    """Per query, by chunk id: lexical coverage, the neighbourhood signal and the literals' share
     (``literal`` is None when the query names no literal)."""
 
     coverage: dict[int, float] = field(default_factory=dict)
@@ -82,7 +82,7 @@ class Evidence:
         return calibration.score(mode, similarity, *self.of(mode, chunk_id))
 
     def of(self, mode: Mode, chunk_id: int) -> tuple[float | None, float | None, float | None]:
-        """(coverage, file similarity, literal share) of one chunk as ``mode`` sees them."""
+        """(coverage, nearby similarity, literal share) of one chunk as ``mode`` sees them."""
         coverage = None if mode == "semantic" else self.coverage.get(chunk_id, 0.0)
         whole = None if mode == "lexical" else self.files.get(chunk_id)  # semantic: reported
         literal = (

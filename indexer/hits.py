@@ -24,7 +24,7 @@ class Hit:
     similarity: float | None  # exact cosine; None for lexical mode
     mode: Mode
     coverage: float | None = None  # idf-weighted share of the query's terms; None: not looked up
-    file_similarity: float | None = None  # mean cosine over the hit's file; None: no signal
+    nearby_similarity: float | None = None  # mean cosine around the chunk; None: no signal
     literal: float | None = None  # share of the query's literals in the chunk; None: none asked
 
     @property
@@ -39,7 +39,7 @@ class Timings:
     recompute: float = 0.0
     lexical: float = 0.0
     catalog: float = 0.0  # chunk rows looked up for the dense and lexical candidates
-    files: float = 0.0  # the per-file signal (indexer.filesignal)
+    nearby: float = 0.0  # the neighbourhood signal (indexer.nearby)
     fuse: float = 0.0
     recomputed: int = 0
     cached: int = 0

@@ -6,8 +6,8 @@ code score and then re-embeds the best ``candidates`` of them from their source 
 to order them by exact cosine. Full indexes score by their stored f16 vectors directly.
 
 Every hit's ``score`` is the calibrated probability of relevance of
-:mod:`sleuth.indexer.calibration` (cosine, lexical coverage, the file signal of
-:mod:`sleuth.indexer.filesignal` and the literals of :mod:`sleuth.indexer.evidence`), and
+:mod:`sleuth.indexer.calibration` (cosine, lexical coverage, the neighbourhood signal of
+:mod:`sleuth.indexer.nearby` and the literals of :mod:`sleuth.indexer.evidence`), and
 hits are shown in score order, so the number a person reads never rises down the list and the
 floor keeps a prefix. Hybrid candidates are the dense list plus the best BM25 chunks the dense
 side missed, whose cosine is computed too (re-embedded only if their code says they could
@@ -29,7 +29,6 @@ from sleuth.indexer.candidates import Allowed, dense_candidates
 from sleuth.indexer.chunking import chunk_input
 from sleuth.indexer.embedder import Embedder
 from sleuth.indexer.evidence import Evidence, literal_shares, query_literals
-from sleuth.indexer.filesignal import file_similarities
 from sleuth.indexer.hits import MODES as MODES
 from sleuth.indexer.hits import Hit as Hit
 from sleuth.indexer.hits import Mode as Mode
@@ -40,6 +39,7 @@ from sleuth.indexer.hits import fuse as _fuse
 from sleuth.indexer.hits import lexical_terms as lexical_terms
 from sleuth.indexer.hits import non_increasing as _non_increasing
 from sleuth.indexer.hybrid import plan_missed
+from sleuth.indexer.nearby import nearby_similarities
 from sleuth.indexer.options import DEFAULT_CANDIDATES as DEFAULT_CANDIDATES
 from sleuth.indexer.options import Order
 from sleuth.indexer.options import SearchOptions as SearchOptions
@@ -117,7 +117,7 @@ class Searcher:
             files: dict[int, float] = {}
             if qvec is not None:
                 candidates = [*similarity, *(s.chunk.id for s in missed)]
-                files = self._file_signal(qvec, candidates, result)
+                files = self._nearby(qvec, candidates, result)
             texts = ((s.chunk.id, s.text) for s in [*dense, *lexical])
             literal = literal_shares(literals, texts) if literals else None
             evidence = Evidence(coverage, files, literal)
@@ -151,13 +151,11 @@ class Searcher:
         score = self.calibration.score(mode, similarity, coverage, whole, literal)
         return Hit(item.chunk, item.text, score, similarity, mode, coverage, whole, literal)
 
-    def _file_signal(
-        self, qvec: FloatArray, ids: list[int], result: SearchResult
-    ) -> dict[int, float]:
+    def _nearby(self, qvec: FloatArray, ids: list[int], result: SearchResult) -> dict[int, float]:
         t0 = time.perf_counter()
         assert self._dense_index is not None  # set for the snapshot this runs in
-        found = file_similarities(self._dense_index, qvec, ids)
-        result.timings.files += time.perf_counter() - t0
+        found = nearby_similarities(self._dense_index, qvec, ids)
+        result.timings.nearby += time.perf_counter() - t0
         return found
 
     def _lexical_hits(self, lexical: list[_Scored], evidence: Evidence, order: Order) -> list[Hit]:

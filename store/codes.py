@@ -89,21 +89,15 @@ class CodesMixin:
             spans.update((int(c), (int(f), int(a), int(n))) for c, f, a, n in rows)
         return spans
 
-    def span_codes(self, first: int, count: int, most: int) -> list[bytes]:
-        """The codes of a file's chunks (its span), or of ``most`` of them evenly spaced."""
-        if count <= most:
+    def codes_between(self, ranges: Sequence[tuple[int, int]]) -> dict[int, bytes]:
+        """chunk id -> code of every coded chunk in the inclusive id ranges."""
+        found: dict[int, bytes] = {}
+        for low, high in ranges:
             rows = self.db.execute(
-                f"SELECT code FROM chunks WHERE id BETWEEN ? AND ? AND {CODED}",
-                (first, first + count - 1),
-            ).fetchall()
-        else:
-            step = count / most
-            picked = sorted({first + int(k * step) for k in range(most)})
-            marks = ",".join("?" * len(picked))
-            rows = self.db.execute(
-                f"SELECT code FROM chunks WHERE id IN ({marks}) AND {CODED}", picked
-            ).fetchall()
-        return [bytes(r[0]) for r in rows]
+                f"SELECT id, code FROM chunks WHERE id BETWEEN ? AND ? AND {CODED}", (low, high)
+            )
+            found.update((int(i), bytes(code)) for i, code in rows)
+        return found
 
     # -- chunks waiting for their embedding ------------------------------------------------
     def pending_count(self) -> int:

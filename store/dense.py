@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
 from sleuth.store.catalog import Catalog
@@ -121,14 +123,33 @@ class DenseIndex:
         scores = self._coder.score(query, _matrix(codes))
         return {int(i): float(s) for i, s in zip(found, scores, strict=True)}
 
-    def file_means(self, query: FloatArray, ids: list[int], most: int) -> dict[int, float]:
-        """chunk id -> the mean cosine (by the codes) of the query over the chunks of that
-        chunk's file (at most ``most`` of them, evenly spaced: an unbiased estimate)."""
+    def nearby_means(self, query: FloatArray, ids: list[int], reach: int) -> dict[int, float]:
+        """chunk id -> the mean cosine (by the codes) of the query over that chunk and the
+        ``reach`` chunks either side of it in its file."""
         spans = self._index.catalog.file_spans(ids)
+        windows = {
+            c: (max(first, c - reach), min(first + count - 1, c + reach))
+            for c, (_f, first, count) in spans.items()
+        }
+        codes = self._index.catalog.codes_between(_merged(windows.values()))
+        if not codes:
+            return {}
+        estimates = self._coder.score(query, _matrix(list(codes.values()))).tolist()
+        scores = dict(zip(codes, estimates, strict=True))
         means: dict[int, float] = {}
-        for file_id, first, count in set(spans.values()):
-            codes = self._index.catalog.span_codes(first, count, most)
-            if codes:
-                mean = float(self._coder.score(query, _matrix(codes)).mean())
-                means[file_id] = self._coder.as_cosine(mean)
-        return {c: means[f] for c, (f, _, _) in spans.items() if f in means}
+        for chunk_id, (low, high) in windows.items():
+            near = [scores[k] for k in range(low, high + 1) if k in scores]
+            if near:
+                means[chunk_id] = self._coder.as_cosine(sum(near) / len(near))
+        return means
+
+
+def _merged(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Inclusive ranges with the overlapping ones joined, so each id is read once."""
+    out: list[tuple[int, int]] = []
+    for low, high in sorted(ranges):
+        if out and low <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(out[-1][1], high))
+        else:
+            out.append((low, high))
+    return out

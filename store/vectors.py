@@ -59,7 +59,7 @@ class Coder(abc.ABC):
 
     def as_cosine(self, score: float) -> float:
         """A code score on the cosine's scale, on average over many chunks: the same for
-        every query, so a file's mean (``indexer.filesignal``) never depends on the
+        every query, so a neighbourhood's mean (``indexer.nearby``) never depends on the
         candidates a search happened to re-embed. Codebook estimates are cosines already
         (on pyfaq-quick, exact = 1.031 x compact estimate - 0.009)."""
         return score

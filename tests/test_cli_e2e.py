@@ -311,7 +311,9 @@ def test_nonsense_exits_1_and_real_questions_answer(sample: Path) -> None:
             assert Path(str(result.json_lines()[0]["path"])).name == expected, (query, mode)
 
 
-def test_file_similarity_is_the_files_mean_cosine_in_every_storage(sample: Path) -> None:
+def test_nearby_similarity_is_the_neighbourhoods_mean_cosine_in_every_storage(
+    sample: Path,
+) -> None:
     _index(sample, "--storage", "full", "--index", "full")
     _index(sample, "--storage", "fast", "--index", "fast")
     query = "how much does the company pay for a hotel night"
@@ -321,18 +323,21 @@ def test_file_similarity_is_the_files_mean_cosine_in_every_storage(sample: Path)
     for hit in full:  # every chunk of examples/ is a hit here
         cosines.setdefault(str(hit["path"]), []).append(float(hit["similarity"]))
     assert len(full) == sum(len(v) for v in cosines.values()) > len(cosines)
+    # No file of examples/ has more than five chunks: each chunk's neighbourhood (two either
+    # side) is its whole file.
+    assert max(len(v) for v in cosines.values()) <= 5
     mean = {path: sum(v) / len(v) for path, v in cosines.items()}
     for hit in full:
-        assert float(hit["file_similarity"]) == pytest.approx(mean[str(hit["path"])], abs=2e-3)
+        assert float(hit["nearby_similarity"]) == pytest.approx(mean[str(hit["path"])], abs=2e-3)
     for hit in sleuth("search", query, "--index", "fast", *every).json_lines():
         # The fast codes' estimate, mapped by their error model onto the cosine's scale; off
         # the codebook's Python-and-docs sample (a travel PDF here) codes run up to ~0.05 low.
-        assert abs(float(hit["file_similarity"]) - mean[str(hit["path"])]) < 0.05, hit
+        assert abs(float(hit["nearby_similarity"]) - mean[str(hit["path"])]) < 0.05, hit
     lexical = sleuth(
         "search", query, "--index", "fast", "--mode", "lexical", "--json", "--min-score", "0"
     )
     lexical = lexical.json_lines()
-    assert lexical and all(hit["file_similarity"] is None for hit in lexical)
+    assert lexical and all(hit["nearby_similarity"] is None for hit in lexical)
 
 
 def test_an_identifier_query_finds_the_file_that_names_it(sample: Path) -> None:

@@ -1,4 +1,5 @@
-"""The per-file signal: the mean cosine between the query and a hit's file, in the score."""
+"""The neighbourhood signal (the mean cosine over a hit's chunk and its neighbours) and the
+literals (identifiers, quoted phrases) in the score."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sleuth.indexer.evidence import query_literals
 from sleuth.indexer.pipeline import IndexSettings, run_index
 from sleuth.indexer.search import MODES, Searcher, SearchOptions
 from sleuth.indexer.source import read_texts
+from sleuth.store.dense import DenseIndex
 from sleuth.store.index import Index
 from sleuth.store.manifest import StorageMode
 
@@ -25,7 +27,7 @@ TOPIC = "password reset account recovery email link"
 
 def _corpus(root: Path) -> Path:
     """A short note all about the topic, and a long file with one chunk closer to the query
-    than the note's, among many far from it."""
+    than the note's, between chunks far from it."""
     docs = root / "docs"
     docs.mkdir()
     body = " ".join([TOPIC] * 15)  # a chunk of its own, never merged with a garden bed
@@ -48,7 +50,7 @@ def _open(tmp_path: Path, storage: StorageMode) -> tuple[Index, Searcher, FakeEm
 
 
 @given(unit, unit, unit, unit)
-def test_the_score_rises_with_the_file_signal_and_without_one_a_hit_stands_for_its_file(
+def test_the_score_rises_with_the_neighbourhood_and_without_one_a_hit_stands_for_it(
     s: float, c: float, f1: float, f2: float
 ) -> None:
     lo, hi = sorted((f1, f2))
@@ -58,27 +60,55 @@ def test_the_score_rises_with_the_file_signal_and_without_one_a_hit_stands_for_i
             assert cal.score(mode, s, c, None) == cal.score(mode, s, c, s)
 
 
-def test_file_similarity_is_the_mean_cosine_over_the_file(tmp_path: Path) -> None:
+def _cosines(index: Index, embedder: FakeEmbedder) -> dict[str, list[tuple[int, float]]]:
+    """file path -> (chunk id, exact cosine to TOPIC) of its chunks, in order."""
+    chunks = list(index.catalog.iter_chunks())
+    texts = read_texts(index.catalog, chunks)
+    vectors = embedder.embed([chunk_input(c, texts[c.id].text or "") for c in chunks])
+    query = embedder.embed([TOPIC])[0]
+    by_file: dict[str, list[tuple[int, float]]] = {}
+    for c, v in zip(chunks, vectors, strict=True):
+        by_file.setdefault(c.file.path, []).append((c.id, float(v @ query)))
+    return by_file
+
+
+@pytest.mark.parametrize("reach", [0, 1, 2, 5])
+def test_the_neighbourhood_is_the_chunk_and_its_neighbours_in_the_same_file(
+    tmp_path: Path, reach: int
+) -> None:
     index, searcher, embedder = _open(tmp_path, "full")
     try:
-        chunks = list(index.catalog.iter_chunks())
-        texts = read_texts(index.catalog, chunks)
-        vectors = embedder.embed([chunk_input(c, texts[c.id].text or "") for c in chunks])
-        query = embedder.embed([TOPIC])[0]
-        by_file: dict[str, list[float]] = {}
-        for c, v in zip(chunks, vectors, strict=True):
-            by_file.setdefault(c.file.path, []).append(float(v @ query))
+        by_file = _cosines(index, embedder)
+        ids = [i for chunks in by_file.values() for i, _ in chunks]
+        means = DenseIndex(index).nearby_means(embedder.embed([TOPIC])[0], ids, reach)
+        for chunks in by_file.values():
+            for at, (chunk_id, _) in enumerate(chunks):
+                near = [c for _, c in chunks[max(0, at - reach) : at + reach + 1]]
+                assert means[chunk_id] == pytest.approx(np.mean(near), abs=2e-3)
+    finally:
+        searcher.close()
+        index.close()
+
+
+def test_hits_carry_their_neighbourhood_with_reach_two(tmp_path: Path) -> None:
+    index, searcher, embedder = _open(tmp_path, "full")
+    try:
+        by_file = _cosines(index, embedder)
+        around: dict[int, float] = {}
+        for chunks in by_file.values():
+            for at, (chunk_id, _) in enumerate(chunks):
+                around[chunk_id] = float(np.mean([c for _, c in chunks[max(0, at - 2) : at + 3]]))
         hits = searcher.search(TOPIC, SearchOptions(limit=50, mode="semantic")).hits
-        assert {h.path for h in hits} == set(by_file)
+        assert len(hits) == len(around)
         for hit in hits:
-            assert hit.file_similarity == pytest.approx(np.mean(by_file[hit.path]), abs=2e-3)
+            assert hit.nearby_similarity == pytest.approx(around[hit.chunk.id], abs=2e-3)
     finally:
         searcher.close()
         index.close()
 
 
 @pytest.mark.parametrize("storage", ["full", "minimal"])
-def test_a_file_all_on_topic_outranks_one_lucky_chunk_of_a_long_file(
+def test_a_passage_all_on_topic_outranks_one_lucky_chunk_among_unrelated_ones(
     tmp_path: Path, storage: StorageMode
 ) -> None:
     index, searcher, _ = _open(tmp_path, storage)
@@ -87,27 +117,12 @@ def test_a_file_all_on_topic_outranks_one_lucky_chunk_of_a_long_file(
         lucky = next(h for h in hits if h.path.endswith("password-reset-account.md"))
         note = next(h for h in hits if h.path.endswith("note.md"))
         assert lucky.similarity is not None and note.similarity is not None
-        assert lucky.similarity > note.similarity  # its name's words: the closer chunk
-        assert note.file_similarity is not None and lucky.file_similarity is not None
-        assert lucky.file_similarity < note.file_similarity
+        assert lucky.similarity > note.similarity
+        assert note.nearby_similarity is not None and lucky.nearby_similarity is not None
+        assert lucky.nearby_similarity < note.nearby_similarity
         if storage == "full":  # exact; 1-bit codes put the fake's sparse vectors off scale
-            assert note.file_similarity == pytest.approx(note.similarity, abs=2e-3)
+            assert note.nearby_similarity == pytest.approx(note.similarity, abs=2e-3)
         assert hits[0].path.endswith("note.md")
-    finally:
-        searcher.close()
-        index.close()
-
-
-def test_a_sampled_file_mean_reads_at_most_the_sample(tmp_path: Path) -> None:
-    index, searcher, _ = _open(tmp_path, "full")
-    try:
-        catalog = index.catalog
-        chunks = [c for c in catalog.iter_chunks() if c.file.path.endswith("account.md")]
-        spans = catalog.file_spans([c.id for c in chunks])
-        (file_id, first, count) = spans[chunks[0].id]
-        assert set(spans.values()) == {(file_id, first, count)} and count == len(chunks) > 4
-        assert len(catalog.span_codes(first, count, 4)) == 4
-        assert len(catalog.span_codes(first, count, 1000)) == count
     finally:
         searcher.close()
         index.close()
