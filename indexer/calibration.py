@@ -88,11 +88,11 @@ class Calibration:
         Without a neighbourhood signal the hit stands for its neighbourhood (as a lone chunk does).
         """
         cosine = max(similarity or 0.0, 0.0)
-        whole = cosine if nearby_similarity is None else max(nearby_similarity, 0.0)
+        near = cosine if nearby_similarity is None else max(nearby_similarity, 0.0)
         features = {
             "similarity": cosine,
             "coverage": coverage or 0.0,
-            "nearby_similarity": whole,
+            "nearby_similarity": near,
             "literal": literal or 0.0,
         }
         curve = self.semantic if mode == "semantic" else self.lexical

@@ -73,7 +73,7 @@ class Evidence:
     (``literal`` is None when the query names no literal)."""
 
     coverage: dict[int, float] = field(default_factory=dict)
-    files: dict[int, float] = field(default_factory=dict)
+    nearby: dict[int, float] = field(default_factory=dict)
     literal: dict[int, float] | None = None
 
     def score(
@@ -84,8 +84,8 @@ class Evidence:
     def of(self, mode: Mode, chunk_id: int) -> tuple[float | None, float | None, float | None]:
         """(coverage, nearby similarity, literal share) of one chunk as ``mode`` sees them."""
         coverage = None if mode == "semantic" else self.coverage.get(chunk_id, 0.0)
-        whole = None if mode == "lexical" else self.files.get(chunk_id)  # semantic: reported
+        near = None if mode == "lexical" else self.nearby.get(chunk_id)  # semantic: reported
         literal = (
             None if self.literal is None or mode == "semantic" else self.literal.get(chunk_id, 0.0)
         )
-        return coverage, whole, literal
+        return coverage, near, literal

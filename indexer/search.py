@@ -114,13 +114,13 @@ class Searcher:
             # The best BM25 chunks the dense side missed get their cosine too (hybrid), so
             # that every hybrid candidate is scored on the same evidence.
             missed = [s for s in lexical if s.chunk.id not in similarity][: options.limit]
-            files: dict[int, float] = {}
+            nearby: dict[int, float] = {}
             if qvec is not None:
                 candidates = [*similarity, *(s.chunk.id for s in missed)]
-                files = self._nearby(qvec, candidates, result)
+                nearby = self._nearby(qvec, candidates, result)
             texts = ((s.chunk.id, s.text) for s in [*dense, *lexical])
             literal = literal_shares(literals, texts) if literals else None
-            evidence = Evidence(coverage, files, literal)
+            evidence = Evidence(coverage, nearby, literal)
             if options.mode == "hybrid" and qvec is not None:
                 cosines, guessed = self._missed_cosines(
                     qvec, missed, similarity, evidence, fit, options, result
@@ -147,9 +147,9 @@ class Searcher:
         return result
 
     def _hit(self, item: _Scored, mode: Mode, similarity: float | None, evidence: Evidence) -> Hit:
-        coverage, whole, literal = evidence.of(mode, item.chunk.id)
-        score = self.calibration.score(mode, similarity, coverage, whole, literal)
-        return Hit(item.chunk, item.text, score, similarity, mode, coverage, whole, literal)
+        coverage, near, literal = evidence.of(mode, item.chunk.id)
+        score = self.calibration.score(mode, similarity, coverage, near, literal)
+        return Hit(item.chunk, item.text, score, similarity, mode, coverage, near, literal)
 
     def _nearby(self, qvec: FloatArray, ids: list[int], result: SearchResult) -> dict[int, float]:
         t0 = time.perf_counter()
