@@ -58,12 +58,11 @@ class QuerySet:
     queries: dict[str, set[str]]  # query text -> relevant file names (empty: off-topic)
 
 
-def pyfaq_calib(whole: Labelled, quick: Labelled) -> tuple[Labelled, set[str]]:
-    """The calibration's pyfaq corpus (all of it) and the question texts held out (those of
-    pyfaq-quick)."""
+def pyfaq_held_out(whole: Labelled, quick: Labelled) -> set[str]:
+    """The question texts of the whole pyfaq held out of the fit: those of pyfaq-quick."""
     held = set(quick.queries.values())
     assert len(held) == QUICK_QUERIES and held <= set(whole.queries.values())
-    return whole, held
+    return held
 
 
 def examples_corpus() -> Corpus:

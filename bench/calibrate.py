@@ -63,7 +63,7 @@ def gather(config: Config) -> list[object]:
 
     quick = corpus_pyfaq(Config(quick=True, threads=config.threads))
     whole = corpus_pyfaq(Config(threads=config.threads))
-    labelled, held = cd.pyfaq_calib(whole, quick)
+    labelled, held = whole, cd.pyfaq_held_out(whole, quick)
     general = cd.offtopic_sets("offtopic-general", qs.OFFTOPIC_GENERAL)
     python = [
         *cd.offtopic_sets("offtopic-python", qs.OFFTOPIC_PYTHON),

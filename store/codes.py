@@ -71,22 +71,22 @@ class CodesMixin:
             found += [(int(i), str(p), str(c), bytes(h), bytes(code)) for i, p, c, h, code in rows]
         return found
 
-    def file_spans(self, ids: Sequence[int]) -> dict[int, tuple[int, int, int]]:
-        """chunk id -> (file id, first chunk id, chunk count) of the file that holds it.
+    def file_spans(self, ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+        """chunk id -> (first chunk id, chunk count) of the file that holds it.
 
         A file's chunks have consecutive ids (``Catalog.add_chunks``), so the span names them.
         """
-        spans: dict[int, tuple[int, int, int]] = {}
+        spans: dict[int, tuple[int, int]] = {}
         wanted = [int(i) for i in ids]
         for start in range(0, len(wanted), 500):
             part = wanted[start : start + 500]
             marks = ",".join("?" * len(part))
             rows = self.db.execute(
-                "SELECT c.id, f.id, f.first_chunk, f.chunk_count FROM chunks c "
+                "SELECT c.id, f.first_chunk, f.chunk_count FROM chunks c "
                 f"JOIN files f ON f.id=c.file_id WHERE c.id IN ({marks})",
                 part,
             )
-            spans.update((int(c), (int(f), int(a), int(n))) for c, f, a, n in rows)
+            spans.update((int(c), (int(a), int(n))) for c, a, n in rows)
         return spans
 
     def codes_between(self, ranges: Sequence[tuple[int, int]]) -> dict[int, bytes]:

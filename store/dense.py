@@ -129,7 +129,7 @@ class DenseIndex:
         spans = self._index.catalog.file_spans(ids)
         windows = {
             c: (max(first, c - reach), min(first + count - 1, c + reach))
-            for c, (_f, first, count) in spans.items()
+            for c, (first, count) in spans.items()
         }
         codes = self._index.catalog.codes_between(_merged(windows.values()))
         if not codes:
