@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # tools/llama-build.env (portable AVX2, never -march=native) into a wheelhouse keyed by those
 # flags: pip's own cache, keyed by the sdist alone, never decides which build is installed.
 PIP := $(BIN)/pip --disable-pip-version-check
-SOURCES := $(shell find cli indexer extractors store -name '*.py' -o -name '*.gguf' 2>/dev/null)
+SOURCES := $(shell find cli indexer extractors store -name '*.py' -o -name '*.gguf' -o -name '*.npz' -o -name '*.json' 2>/dev/null)
 
 .PHONY: setup dev demo test lint typecheck pytest bench model clean
 

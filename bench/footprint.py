@@ -34,7 +34,7 @@ PARTS = ("catalog", "lexical", "text", "vectors", "cache", "other")
 
 def cache_at_bound(prep: Prepared) -> Json:
     manifest = read_manifest(prep.compact)
-    bound = cache_bound(len(prep.exact.ids))
+    bound = cache_bound(len(prep.exact.ids), manifest.storage)
     entries = min(bound, len(prep.exact.ids))
     scratch = DATA_DIR / "tmp-cache"
     shutil.rmtree(scratch, ignore_errors=True)

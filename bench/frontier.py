@@ -2,7 +2,8 @@
 recall@10, side by side on corpus S: the table in the README.
 
 - footprint: the index on disk over the raw bytes, plus the recompute cache filled to its bound
-  (``cache_bound``: 2% of the chunks), as a user's index ends up after many queries;
+  (``cache_bound``: 2% of the chunks, 0.5% for minimal), as a user's index ends up after many
+  queries;
 - recall@10 against exact f32 search at the mode's default candidate count (semantic mode,
   in-process, every embedding from the recorded store: the figure does not depend on timing);
 - latency: ``sleuth search QUERY --json`` from spawn to exit with the real model, *cold* = a
@@ -43,9 +44,9 @@ MODES: tuple[StorageMode, ...] = ("compact", "fast", "minimal", "full")
 K = 10
 
 
-def _cache_bytes(dims: int, vectors: np.ndarray) -> int:
+def _cache_bytes(dims: int, vectors: np.ndarray, storage: StorageMode) -> int:
     """Bytes of a recompute cache holding ``cache_bound`` entries of real vectors."""
-    bound = cache_bound(len(vectors))
+    bound = cache_bound(len(vectors), storage)
     scratch = DATA_DIR / "tmp-frontier-cache"
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
@@ -72,7 +73,7 @@ def run(config: Config) -> Json:
         exact = exact_vectors(directory, prep.embedder)
         with Index.open(directory) as index:
             foot = index.footprint()
-        cache = _cache_bytes(384, exact.vectors) if storage != "full" else 0
+        cache = _cache_bytes(384, exact.vectors, storage) if storage != "full" else 0
         index, searcher = open_searcher(directory, prep.embedder)
         kept: list[float] = []
         try:

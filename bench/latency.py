@@ -172,7 +172,7 @@ def in_process(config: Config, directory: Path, queries: list[str]) -> Json:
     index = Index.open(directory)
     embedder = LlamaEmbedder(threads=config.threads)
     searcher = Searcher(index, lambda: embedder)
-    capacity = cache_bound(index.catalog.counts()[1])
+    capacity = cache_bound(index.catalog.counts()[1], index.manifest.storage)
     dims = index.manifest.model.dims
     options = SearchOptions()
     samples: dict[str, dict[str, list[float]]] = {

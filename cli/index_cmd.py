@@ -52,7 +52,7 @@ def index(
         typer.Option(
             "--storage",
             help="fast (codebook codes that rank on their own, few recomputes; the default), "
-            "compact (2.4x smaller codes, more recomputes), minimal (1-bit codes, smallest) "
+            "compact (2.4x smaller codes, more recomputes), minimal (48-byte codes, smallest) "
             "or full (f16 vectors); fixed when the index is created.",
         ),
     ] = None,

@@ -70,7 +70,8 @@ def search(
             "--candidates",
             min=1,
             max=1000,
-            help="Most chunks re-embedded per query (default: 20 compact and fast, 60 minimal).",
+            help="Most chunks re-embedded per query (default: 20 compact and fast, "
+            "25 minimal, 60 minimal with sign bits).",
         ),
     ] = None,
     explain: Annotated[bool, typer.Option("--explain", help="Print timings to stderr.")] = False,

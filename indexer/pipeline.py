@@ -36,7 +36,13 @@ from sleuth.indexer.runinfo import note_skip as note_skip
 from sleuth.indexer.shared import SharedCodes
 from sleuth.store import codebook
 from sleuth.store.index import Batch, Index, Writer, index_exists, require_same_model
-from sleuth.store.manifest import CODEBOOK_MODES, Manifest, ModelIdentity, StorageMode
+from sleuth.store.manifest import (
+    CODEBOOK_MODES,
+    OPTIONAL_CODEBOOK_MODES,
+    Manifest,
+    ModelIdentity,
+    StorageMode,
+)
 
 # A new index's storage when none is asked for: the first whose codebook ships with the model.
 # fast over compact: a first answer in ~0.7 s instead of ~1.6 s for 0.16x more of the corpus's
@@ -52,8 +58,9 @@ def _storage_for(model: ModelIdentity, asked: StorageMode | None) -> tuple[Stora
     codebook.
 
     A custom model has none, so it gets the sign-bit mode unless another was asked for."""
+    coded = (*CODEBOOK_MODES, *OPTIONAL_CODEBOOK_MODES)
     for mode in [asked] if asked else DEFAULT_STORAGE:
-        book = codebook.shipped(model.sha256, mode) if mode in CODEBOOK_MODES else None
+        book = codebook.shipped(model.sha256, mode) if mode in coded else None
         if book is not None:
             return mode, book.sha256
     if asked in CODEBOOK_MODES:

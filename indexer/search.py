@@ -41,7 +41,7 @@ from sleuth.indexer.hits import non_increasing as _non_increasing
 from sleuth.indexer.hybrid import plan_missed
 from sleuth.indexer.nearby import nearby_similarities
 from sleuth.indexer.options import DEFAULT_CANDIDATES as DEFAULT_CANDIDATES
-from sleuth.indexer.options import Order
+from sleuth.indexer.options import Order, default_candidates
 from sleuth.indexer.options import SearchOptions as SearchOptions
 from sleuth.indexer.recompute import Candidate, Fit, rescore, settle
 from sleuth.indexer.source import read_texts
@@ -50,7 +50,7 @@ from sleuth.store.codebook import ErrorModel
 from sleuth.store.dense import DenseIndex, GraphCache
 from sleuth.store.index import Index
 from sleuth.store.scope import chunks_in_scope
-from sleuth.store.vectors import CodebookCoder, FloatArray
+from sleuth.store.vectors import FloatArray, SignCoder
 
 
 class Searcher:
@@ -63,7 +63,7 @@ class Searcher:
         self._dense_index: DenseIndex | None = None
         self._graphs = GraphCache()  # a warm searcher views each graph file once
         manifest = index.manifest
-        bound = cache_bound(index.catalog.counts()[1])
+        bound = cache_bound(index.catalog.counts()[1], manifest.storage)
         self.cache = VectorCache(index.directory, manifest.model.dims, bound)
         self.calibration: Calibration = calibration_for(manifest.model.sha256)
 
@@ -252,7 +252,8 @@ class Searcher:
         result.timings.embed_query = time.perf_counter() - t0
         storage = self.index.manifest.storage
         compact = storage != "full"  # codes only: recompute the best
-        cap = options.candidates or DEFAULT_CANDIDATES[storage]
+        sign_bits = isinstance(self.index.coder, SignCoder)
+        cap = options.candidates or default_candidates(storage, sign_bits)
         want = max(cap, options.limit) if compact else options.limit
         t0 = time.perf_counter()
         catalog_before = result.timings.catalog
@@ -290,8 +291,7 @@ class Searcher:
 
     def _error_model(self) -> ErrorModel | None:
         """The error of the codes' estimates, shipped with codes precise enough to rank."""
-        coder = self.index.coder
-        return coder.book.error if isinstance(coder, CodebookCoder) else None
+        return self.index.coder.error
 
     def _embed_as_cached(self, texts: list[str]) -> FloatArray:
         """Fresh embeddings at the recompute cache's f16 precision, so that a hit scores

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sleuth.store.manifest import StorageMode
 from sleuth.store.paths import private_file
 from sleuth.store.vectors import FloatArray
 
@@ -23,9 +24,16 @@ CACHE_FILE = "recompute-cache.sqlite3"
 # 0.02x the raw bytes), with a floor that still holds a dozen queries' recomputations.
 CACHE_SHARE = 0.02
 CACHE_MIN_ENTRIES = 256
+# ``minimal`` is chosen for its size, so its cache is a quarter of that share, with a floor of
+# about one query's re-embeddings (~25): a repeated query still re-embeds nothing. At the
+# default share the cache alone would be 0.04x of corpus S, a sixth of the whole index.
+SMALLEST_CACHE_SHARE = 0.005
+SMALLEST_CACHE_MIN_ENTRIES = 32
 
 
-def cache_bound(chunks: int) -> int:
+def cache_bound(chunks: int, storage: StorageMode) -> int:
+    if storage == "minimal":
+        return max(SMALLEST_CACHE_MIN_ENTRIES, int(chunks * SMALLEST_CACHE_SHARE))
     return max(CACHE_MIN_ENTRIES, int(chunks * CACHE_SHARE))
 
 

@@ -23,12 +23,15 @@ from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from sleuth.store.errors import StoreError
+
+if TYPE_CHECKING:
+    from sleuth.store.pq import ProductCodebook
 
 FloatArray = npt.NDArray[np.float32]
 CodeArray = npt.NDArray[np.uint8]
@@ -113,6 +116,19 @@ class Codebook:
         shift = float(np.dot(q, self.step * (0.5 - levels / 2)))
         return float(np.dot(np.asarray(query, np.float32), self.mean)) + shift
 
+    def arrays(self) -> dict[str, Any]:
+        """What its file holds (``save``)."""
+        arrays: dict[str, Any] = {
+            "mean": self.mean,
+            "basis": self.basis.astype(np.float16),  # half the bytes; codes use it as stored
+            "bits": self.bits,
+            "step": self.step,
+            "model_sha256": np.array(self.model_sha256),
+        }
+        if self.error is not None:
+            arrays["error"] = np.array([self.error.slope, self.error.intercept, self.error.sigma])
+        return arrays
+
     def sign_positions(self) -> npt.NDArray[np.int64]:
         """The bit of each axis that says its coordinate is >= 0 (its most significant one)."""
         starts = np.concatenate([[0], np.cumsum(self.bits.astype(np.int64))[:-1]])
@@ -154,28 +170,25 @@ def fit(vectors: FloatArray, size: int, model_sha256: str, step_scale: float = 1
     )
 
 
-def save(book: Codebook, path: Path) -> None:
-    arrays: dict[str, Any] = {
-        "mean": book.mean,
-        "basis": book.basis.astype(np.float16),  # half the bytes; codes use it as stored
-        "bits": book.bits,
-        "step": book.step,
-        "model_sha256": np.array(book.model_sha256),
-    }
-    if book.error is not None:
-        arrays["error"] = np.array([book.error.slope, book.error.intercept, book.error.sigma])
+def save(book: Codebook | ProductCodebook, path: Path) -> None:
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
+    np.savez_compressed(buffer, **book.arrays())
     path.write_bytes(buffer.getvalue())
 
 
-def load(data: bytes) -> Codebook:
+def load(data: bytes) -> Codebook | ProductCodebook:
+    """A codebook file: scalar codes, or product codes (``sleuth.store.pq``) if it holds
+    centroids."""
+    from sleuth.store import pq  # it builds on this module
+
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             error = None
             if "error" in npz:
                 slope, intercept, sigma = (float(v) for v in npz["error"])
                 error = ErrorModel(slope, intercept, sigma)
+            if "centroids" in npz:
+                return pq.from_arrays(npz, hashlib.sha256(data).hexdigest(), error)
             return Codebook(
                 np.asarray(npz["mean"], np.float32),
                 np.asarray(npz["basis"], np.float32),
@@ -195,7 +208,7 @@ def file_name(model_sha256: str, storage: str = "compact") -> str:
     return f"{model_sha256[:16]}{suffix}.npz"
 
 
-def shipped(model_sha256: str, storage: str = "compact") -> Codebook | None:
+def shipped(model_sha256: str, storage: str = "compact") -> Codebook | ProductCodebook | None:
     """The codebook of a storage mode that ships for this model, if any (custom models have
     none)."""
     name = file_name(model_sha256, storage)

@@ -36,6 +36,7 @@ from sleuth.store.lock import WriteLock
 from sleuth.store.manifest import (
     CODEBOOK_MODES,
     MANIFEST_FILE,
+    OPTIONAL_CODEBOOK_MODES,
     Manifest,
     read_manifest,
     write_manifest,
@@ -47,9 +48,10 @@ from sleuth.store.vectors import Coder, FloatArray, Graph, coder_for, vectors_fi
 
 
 def make_coder(manifest: Manifest) -> Coder:
-    """The coder of an index's storage mode; a compact or fast index must find the codebook
+    """The coder of an index's storage mode; an index coded by a codebook must find the one
     it was coded with (it ships with sleuth, keyed by the model)."""
-    if manifest.storage not in CODEBOOK_MODES:
+    optional = manifest.storage in OPTIONAL_CODEBOOK_MODES
+    if manifest.storage not in CODEBOOK_MODES and not (optional and manifest.codebook):
         return coder_for(manifest.storage, manifest.model.dims)
     book = codebook.shipped(manifest.model.sha256, manifest.storage)
     if book is None or book.sha256 != manifest.codebook:

@@ -21,6 +21,9 @@ MANIFEST_FILE = "manifest.json"
 StorageMode = Literal["compact", "fast", "minimal", "full"]
 STORAGE_MODES: tuple[StorageMode, ...] = ("compact", "fast", "minimal", "full")
 CODEBOOK_MODES: tuple[StorageMode, ...] = ("compact", "fast")  # codes from a shipped codebook
+# Modes coded by the model's codebook when one ships for it, else by sign bits (a custom model,
+# or a minimal index made before its codebook shipped: the manifest's ``codebook`` is empty).
+OPTIONAL_CODEBOOK_MODES: tuple[StorageMode, ...] = ("minimal",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +60,7 @@ class Manifest:
     max_tokens: int = 256
     overlap_tokens: int = 0  # informational: the chunker of the sleuth that created the index
     connectivity: int = 8
-    codebook: str = ""  # sha256 of the codebook that coded a compact or fast index
+    codebook: str = ""  # sha256 of the codebook that coded the index ("" for none)
     graph_min_chunks: int = field(default_factory=lambda: default_graph_min_chunks())
     schema_version: int = SCHEMA_VERSION
     extra: dict[str, Any] = field(default_factory=dict)

@@ -1,8 +1,9 @@
 """Dense side of the index: per-chunk codes, scored flat or through a usearch graph.
 
 Every chunk's code lives in the catalog row (one transaction keeps it consistent with the
-rest): ``compact`` stores codebook codes (``sleuth.store.codebook``), ``minimal`` 1 bit per
-dimension (the sign: 48 bytes at 384 dims), ``full`` the f16 vector. A query scores codes
+rest): ``compact`` and ``fast`` store codebook codes (``sleuth.store.codebook``), ``minimal``
+48 bytes: product codes (``sleuth.store.pq``) where the model ships them, else 1 bit per
+dimension (the sign), ``full`` the f16 vector. A query scores codes
 *asymmetrically* (the float query against the decoded code), never code against code.
 
 Small collections are scanned flat: exact over the codes, and faster than a graph walk. Past
@@ -23,10 +24,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from sleuth.store.codebook import Codebook
+from sleuth.store.codebook import Codebook, ErrorModel
 from sleuth.store.errors import StoreError
 from sleuth.store.manifest import StorageMode
 from sleuth.store.paths import private_fd
+from sleuth.store.pq import ProductCodebook
 
 FloatArray = npt.NDArray[np.float32]
 KeyArray = npt.NDArray[np.int64]
@@ -63,6 +65,12 @@ class Coder(abc.ABC):
         candidates a search happened to re-embed. Codebook estimates are cosines already
         (on pyfaq-quick, exact = 1.031 x compact estimate - 0.009)."""
         return score
+
+    @property
+    def error(self) -> ErrorModel | None:
+        """The error of the code's estimates, shipped with codes precise enough to rank on
+        their own (see ``indexer.recompute.settle``); None for codes that are re-scored."""
+        return None
 
     def graph_vectors(self, codes: CodeArray) -> npt.NDArray[Any]:
         return codes
@@ -121,9 +129,46 @@ class CodebookCoder(Coder):
     def as_cosine(self, score: float) -> float:
         return score if self.book.error is None else self.book.error.cosine(score)
 
+    @property
+    def error(self) -> ErrorModel | None:
+        return self.book.error
+
     def graph_vectors(self, codes: CodeArray) -> npt.NDArray[Any]:
         signs = np.unpackbits(codes, axis=1)[:, self._signs]
         return np.packbits(signs, axis=1)
+
+    def graph_probe(self, query: FloatArray) -> npt.NDArray[Any]:
+        return np.packbits(self.book.query_signs(query))
+
+
+class ProductCoder(Coder):
+    """``minimal`` for a model that ships product codes (``sleuth.store.pq``): one byte per
+    part, scored by one table of 256 dot products per part."""
+
+    graph_dtype = "b1"
+    graph_metric = "hamming"
+
+    def __init__(self, book: ProductCodebook, storage: StorageMode = "minimal") -> None:
+        self.storage = storage
+        self.book = book
+        self.size = book.size
+        self.graph_dims = book.dims
+
+    def encode(self, vectors: FloatArray) -> CodeArray:
+        return self.book.encode(vectors)
+
+    def score(self, query: FloatArray, codes: CodeArray) -> FloatArray:
+        return _lookup(self.book.tables(query), codes) + self.book.offset(query)
+
+    def as_cosine(self, score: float) -> float:
+        return score if self.book.error is None else self.book.error.cosine(score)
+
+    @property
+    def error(self) -> ErrorModel | None:
+        return self.book.error
+
+    def graph_vectors(self, codes: CodeArray) -> npt.NDArray[Any]:
+        return np.packbits(self.book.signs(codes), axis=1)
 
     def graph_probe(self, query: FloatArray) -> npt.NDArray[Any]:
         return np.packbits(self.book.query_signs(query))
@@ -158,22 +203,32 @@ class HalfCoder(Coder):
         return np.asarray(query, np.float16)
 
 
-def coder_for(storage: StorageMode, dims: int, book: Codebook | None = None) -> Coder:
+def coder_for(
+    storage: StorageMode, dims: int, book: Codebook | ProductCodebook | None = None
+) -> Coder:
     if storage == "full":
         return HalfCoder(dims)
-    if storage == "minimal":
+    if storage == "minimal" and book is None:
         return SignCoder(dims)
     if book is None:
         raise StoreError(f"{storage} storage needs the model's codebook")
+    if isinstance(book, ProductCodebook):
+        return ProductCoder(book, storage)
     return CodebookCoder(book, storage)
 
 
 def _table_score(weights: FloatArray, codes: CodeArray) -> FloatArray:
     if len(codes) == 0:
         return np.empty(0, np.float32)
-    table = _byte_tables(weights, codes.shape[1])
+    return _lookup(_byte_tables(weights, codes.shape[1]), codes)
+
+
+def _lookup(tables: FloatArray, codes: CodeArray) -> FloatArray:
+    """Each code's sum over its bytes of ``tables[byte position, byte value]``."""
+    if len(codes) == 0:
+        return np.empty(0, np.float32)
     columns = np.arange(codes.shape[1])
-    estimate: FloatArray = table[columns, codes].sum(axis=1, dtype=np.float32)
+    estimate: FloatArray = tables[columns, codes].sum(axis=1, dtype=np.float32)
     return estimate
 
 

@@ -13,11 +13,11 @@ from sleuth.indexer.embedder import LlamaEmbedder
 from sleuth.indexer.errors import IndexingError
 from sleuth.indexer.model import shipped_model
 from sleuth.indexer.pipeline import open_for_writing
-from sleuth.store import codebook
+from sleuth.store import codebook, pq
 from sleuth.store.errors import StoreError
 from sleuth.store.index import make_coder
 from sleuth.store.manifest import Manifest, ModelIdentity
-from sleuth.store.vectors import CodebookCoder
+from sleuth.store.vectors import CodebookCoder, ProductCoder, SignCoder
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -108,7 +108,23 @@ def test_the_shipped_model_has_its_codebook() -> None:
     fast = codebook.shipped(sha, "fast")
     assert fast is not None and fast.size == 192 and fast.error is not None
     assert 0.0 < fast.error.sigma < 0.02
+    smallest = codebook.shipped(sha, "minimal")
+    assert smallest is not None and smallest.size == 48 and smallest.error is not None
+    assert fast.error.sigma < smallest.error.sigma < 0.05
     assert codebook.shipped("f" * 64) is None
+
+
+def test_minimal_takes_the_models_codebook_and_old_indexes_keep_sign_bits() -> None:
+    model = shipped_model()
+    identity = ModelIdentity("MiniLM", model.sha256, 384, "mean")
+    book = codebook.shipped(model.sha256, "minimal")
+    assert book is not None
+    coder = make_coder(Manifest(model=identity, storage="minimal", codebook=book.sha256))
+    assert isinstance(coder, ProductCoder) and coder.size == 48 and coder.storage == "minimal"
+    # A minimal index made before the codebook shipped records none: sign bits, as it was coded.
+    assert isinstance(make_coder(Manifest(model=identity, storage="minimal")), SignCoder)
+    with pytest.raises(StoreError, match="rebuild"):
+        make_coder(Manifest(model=identity, storage="minimal", codebook="0" * 64))
 
 
 def test_a_model_without_codebook_gets_sign_bits(tmp_path: Path) -> None:
@@ -146,3 +162,44 @@ def test_codebook_estimates_real_cosines(real_embedder: LlamaEmbedder) -> None:
         # equal; the recomputation fits that line. What must hold is the order.
         assert np.corrcoef(estimate, exact)[0, 1] > 0.95
         assert int(np.argmax(estimate)) == int(np.argmax(exact))
+
+
+def test_product_codes_score_the_query_against_their_centroids(tmp_path: Path) -> None:
+    vectors = _sample(1500)
+    book = pq.fit(vectors[:1200], 16, "m" * 64)
+    assert book.size == 16 and book.width == 4
+    coder = ProductCoder(book)
+    codes = coder.encode(vectors[1200:])
+    assert codes.shape == (300, 16) and codes.dtype == np.uint8
+    decoded = book.centroids[np.arange(16), codes.astype(np.int64)].reshape(300, -1)
+    rebuilt = book.mean + decoded @ book.basis.T
+    query = vectors[0]
+    assert np.allclose(coder.score(query, codes), rebuilt @ query, atol=1e-4)
+    # Nearest centroids: closer to the vectors than the same codes shuffled.
+    shuffled = book.centroids[np.arange(16), np.roll(codes, 1, axis=0).astype(np.int64)]
+    wrong = book.mean + shuffled.reshape(300, -1) @ book.basis.T
+    assert np.linalg.norm(rebuilt - vectors[1200:]) < 0.5 * np.linalg.norm(wrong - vectors[1200:])
+    # Estimates rank like the exact cosines.
+    exact = vectors[1200:] @ query
+    assert np.corrcoef(coder.score(query, codes), exact)[0, 1] > 0.95
+    path = tmp_path / "pq.npz"
+    codebook.save(replace(book, error=codebook.ErrorModel(1.1, 0.0, 0.03)), path)
+    again = codebook.load(path.read_bytes())
+    assert isinstance(again, pq.ProductCodebook) and again.error is not None
+    assert again.error.sigma == pytest.approx(0.03)
+    assert np.array_equal(ProductCoder(again).encode(vectors[1200:]), codes)
+    with pytest.raises(ValueError, match="equal parts"):
+        pq.fit(vectors, 10, "m" * 64)
+
+
+def test_product_codes_give_the_graph_the_signs_of_their_centroids() -> None:
+    vectors = _sample(1000)
+    book = pq.fit(vectors, 16, "m" * 64)
+    coder = ProductCoder(book)
+    codes = coder.encode(vectors[:50])
+    bits = np.unpackbits(coder.graph_vectors(codes), axis=1)[:, : coder.graph_dims]
+    probe = np.unpackbits(coder.graph_probe(vectors[0]))[: coder.graph_dims]
+    assert bits.shape == (50, 64)
+    # A vector's own code lies nearest its probe in Hamming distance, or nearly so.
+    distance = (bits != probe).sum(axis=1)
+    assert distance[0] <= np.sort(distance)[2]

@@ -1,6 +1,7 @@
 """Fit the shipped codebook of a model from a sample of its embeddings (run by hand, not at run
 time).  Usage: python tools/fit_codebook.py INDEX_DIR [INDEX_DIR ...] --bytes 80
         python tools/fit_codebook.py INDEX_DIR [...] --bytes 192 --storage fast --error
+        python tools/fit_codebook.py INDEX_DIR [...] --bytes 48 --product --storage minimal --error
 
 Each INDEX_DIR is a ``--storage full`` index built with the model (its catalog holds every
 chunk's f16 vector). The sample should be broad and must not include a corpus the codebook is
@@ -38,7 +39,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sleuth.store import codebook
+from sleuth.indexer.embedder import LlamaEmbedder
+from sleuth.store import codebook, pq
 
 
 def vectors_of(directory: Path) -> tuple[np.ndarray, str]:
@@ -77,17 +79,20 @@ def docstring_queries(directory: Path, count: int) -> list[str]:
     return random.Random(0).sample(lines, min(count, len(lines)))
 
 
-def as_stored(book: codebook.Codebook) -> codebook.Codebook:
+AnyBook = codebook.Codebook | pq.ProductCodebook
+
+
+def as_stored(book: AnyBook) -> AnyBook:
     """The codebook as an index will use it: saved and loaded (its basis is kept in f16)."""
     with tempfile.TemporaryDirectory() as scratch:
         codebook.save(book, Path(scratch) / "book.npz")
         return codebook.load((Path(scratch) / "book.npz").read_bytes())
 
 
-def error_model(book: codebook.Codebook, vectors: np.ndarray, queries: np.ndarray) -> np.ndarray:
-    from sleuth.store.vectors import CodebookCoder
+def error_model(book: AnyBook, vectors: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    from sleuth.store.vectors import coder_for
 
-    coder = CodebookCoder(book)
+    coder = coder_for("minimal" if isinstance(book, pq.ProductCodebook) else "compact", 384, book)
     codes = coder.encode(vectors)
     estimates, exact = [], []
     for query in queries:
@@ -105,6 +110,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("indexes", nargs="+", type=Path)
     parser.add_argument("--bytes", type=int, default=80)
+    parser.add_argument(
+        "--product", action="store_true", help="product codes of --bytes parts (sleuth.store.pq)"
+    )
     parser.add_argument("--storage", default="compact")
     parser.add_argument("--error", action="store_true")
     parser.add_argument("--out", type=Path, default=None)
@@ -116,30 +124,40 @@ def main() -> None:
     sha = shas.pop()
     vectors = np.concatenate([v for v, _ in parts])
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    book = codebook.fit(vectors, args.bytes, sha)
+    if args.error and len(parts) < 2:
+        sys.exit("--error needs two or more indexes: the last one measures the error")
+    cut = len(vectors) - len(parts[-1][0])
+    queries = None
     if args.error:
-        from sleuth.indexer.embedder import LlamaEmbedder
-
-        if len(parts) < 2:
-            sys.exit("--error needs two or more indexes: the last one measures the error")
-        cut = len(vectors) - len(parts[-1][0])
-        texts = docstring_queries(args.indexes[-1], 600)
-        queries = LlamaEmbedder().embed(texts)
-        trials = {}
-        for scale in STEP_SCALES:
-            trial = as_stored(codebook.fit(vectors[:cut], args.bytes, sha, scale))
-            trials[scale] = error_model(trial, vectors[cut:], queries)
+        queries = LlamaEmbedder().embed(docstring_queries(args.indexes[-1], 600))
+    book: AnyBook
+    if args.product:
+        book = pq.fit(vectors, args.bytes, sha)
+        if queries is not None:
+            trial = as_stored(pq.fit(vectors[:cut], args.bytes, sha))
+            slope, intercept, sigma = error_model(trial, vectors[cut:], queries)
+            print(f"product codes: {slope:.4f} x + {intercept:+.4f}, spread {sigma:.4f}")
+            book = replace(book, error=codebook.ErrorModel(slope, intercept, sigma))
+        shape = f"{book.size} parts of {book.width} dimensions"
+    else:
+        book = codebook.fit(vectors, args.bytes, sha)
+        if queries is not None:
+            trials = {}
+            for scale in STEP_SCALES:
+                trial = as_stored(codebook.fit(vectors[:cut], args.bytes, sha, scale))
+                trials[scale] = error_model(trial, vectors[cut:], queries)
+                slope, intercept, sigma = trials[scale]
+                print(f"step x{scale}: {slope:.4f} x + {intercept:+.4f}, spread {sigma:.4f}")
+            scale = min(trials, key=lambda s: trials[s][2])
             slope, intercept, sigma = trials[scale]
-            print(f"step x{scale}: {slope:.4f} x + {intercept:+.4f}, spread {sigma:.4f}")
-        scale = min(trials, key=lambda s: trials[s][2])
-        slope, intercept, sigma = trials[scale]
-        book = codebook.fit(vectors, args.bytes, sha, scale)
-        book = replace(book, error=codebook.ErrorModel(slope, intercept, sigma))
-        print(f"chose step x{scale}; {len(texts)} queries")
+            book = codebook.fit(vectors, args.bytes, sha, scale)
+            book = replace(book, error=codebook.ErrorModel(slope, intercept, sigma))
+            print(f"chose step x{scale}; {len(queries)} queries")
+        shape = f"{len(book.bits)} axes"
     shipped = Path(__file__).resolve().parents[1] / "store" / "codebooks"
     out = args.out or shipped / codebook.file_name(sha, args.storage)
     codebook.save(book, out)
-    print(f"{out}: {len(vectors)} vectors, {book.size} bytes per code, {len(book.bits)} axes")
+    print(f"{out}: {len(vectors)} vectors, {book.size} bytes per code, {shape}")
 
 
 if __name__ == "__main__":
