@@ -14,6 +14,11 @@ that sample plus a second, disjoint one of 4 MB (the other packages in sleuth's 
 of numpy, more of /usr/share/doc), which is also the last index, the one that measures the
 error.
 
+The minimal one (``--product``: 48-byte product codes, ``sleuth.store.pq``) was fitted on
+two more such samples, 2.2 MB (IPython, attrs, click, cryptography; git, nodejs and libxslt
+documentation under /usr/share/doc) and 1.4 MB (pytest, botocore, cfn-lint; valgrind and other
+/usr/share/doc pages), the second again measuring the error.
+
 ``--error`` also ships the codes' error model (``codebook.ErrorModel``), which ``fast``
 storage settles its queries with. It is measured out of sample, across corpora: a codebook
 fitted on every index but the last codes the last one's vectors, natural-language queries
