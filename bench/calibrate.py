@@ -33,6 +33,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.common import DATA_DIR, Config, Json, emit, log, table  # noqa: E402
+from sleuth.indexer.calibration import NO_LITERAL  # noqa: E402
 
 ROWS = DATA_DIR / "calibration-rows.jsonl"
 MODES = ("hybrid", "semantic", "lexical")
@@ -232,19 +233,46 @@ def _separation(rows: Sequence[object], spec: Json) -> float:
     return offtopic_share(tradeoff(fit_queries, choose_floor(fit_queries)))
 
 
-def _feature(row: object, name: str) -> float:
+def _feature(row: object, name: str, no_literal: float = 0.0) -> float:
+    """A row's feature as the fit reads it (``no_literal`` 0: a query naming no literal gets no
+    bonus) or, with ``no_literal=NO_LITERAL``, as sleuth scores it."""
     value = getattr(row, name)
     if value is None and name == "nearby_similarity":  # no neighbourhood: the hit stands for it
         value = row.similarity  # type: ignore[attr-defined]
+    if value is None and name == "literal":
+        value = no_literal
     return max(0.0, float(value)) if value is not None else 0.0
 
 
-def curve(spec: Json) -> Callable[[object], float]:
+def curve(spec: Json, no_literal: float = 0.0) -> Callable[[object], float]:
     def score(row: object) -> float:
-        z = spec["bias"] + sum(w * _feature(row, n) for n, w in spec["weights"].items())
+        z = spec["bias"] + sum(w * _feature(row, n, no_literal) for n, w in spec["weights"].items())
         return 1.0 / (1.0 + math.exp(-z))
 
     return score
+
+
+def shipped_curve(spec: Json) -> Callable[[object], float]:
+    """A curve of the data file, scored as sleuth scores (``NO_LITERAL`` for no literal)."""
+    return curve(spec, NO_LITERAL)
+
+
+def neutral_literal(spec: Json) -> Json:
+    """The fitted curve, re-read so that a query naming no literal scores ``NO_LITERAL``.
+
+    The fit reads "names no literal" as 0, the same as "names one and the hit lacks it": a
+    literal could only add. Shipped, a query naming none and a hit holding every name asked
+    score exactly as fitted (w' = w / (1 - n), bias' = bias - w' n), and a hit lacking the
+    names asked loses w' n. That is what turns away ``where is FooManager defined`` asked of
+    code that has no such name, which the cosine of look-alike code let through."""
+    weight = spec["weights"].get("literal")
+    if not weight:
+        return spec
+    scaled = weight / (1.0 - NO_LITERAL)
+    return {
+        "bias": round(spec["bias"] - scaled * NO_LITERAL, 4),
+        "weights": {**spec["weights"], "literal": round(scaled, 4)},
+    }
 
 
 # -- the floor's trade-off -----------------------------------------------------------------
@@ -322,7 +350,7 @@ def report(rows: Sequence[object], spec: Json) -> Json:
         fitted = (
             spec["models"][sha].get(mode, spec["lexical"]) if mode != "lexical" else spec["lexical"]
         )
-        score = curve(fitted)
+        score = shipped_curve(fitted)
         held = tradeoff(per_query(rows, mode, score, "held"), floor)
         fit = tradeoff(per_query(rows, mode, score, "fit"), floor)
         figures["modes"][mode] = {"held": held, "fit": fit}
@@ -347,7 +375,7 @@ def report(rows: Sequence[object], spec: Json) -> Json:
             )
         )
     demo = per_query(
-        rows, "hybrid", curve(spec["models"][next(iter(spec["models"]))]["hybrid"]), "held"
+        rows, "hybrid", shipped_curve(spec["models"][next(iter(spec["models"]))]["hybrid"]), "held"
     )
     lines = [
         [q, h[0][2] if h else "-", h[0][0] if h else 0.0, bool(h and h[0][0] >= floor)]
@@ -379,17 +407,26 @@ def fit_all(rows: Sequence[object]) -> Json:
     model["semantic"] = fit_mode(rows, "semantic")
     model["hybrid"] = fit_hybrid(rows)
     spec["lexical"] = fit_mode(rows, "lexical")
+    # The floor trades answers for off-topic queries on the evidence as fitted; the penalty
+    # for missing names (neutral_literal) then only lowers hits that lack a name asked for.
     fit_queries = per_query(rows, "hybrid", curve(model["hybrid"]), "fit")
     spec["min_score"] = choose_floor(fit_queries)
     # A model nobody calibrated: the same curves, demanding FALLBACK_SHIFT more cosine.
     # Both cosines shift with the model's scale, so the cosine weight is theirs together.
     spec["fallback"] = {
-        mode: {
-            "bias": round(model[mode]["bias"] - _cosine_weight(model[mode]) * FALLBACK_SHIFT, 4),
-            "weights": model[mode]["weights"],
-        }
+        mode: neutral_literal(
+            {
+                "bias": round(
+                    model[mode]["bias"] - _cosine_weight(model[mode]) * FALLBACK_SHIFT, 4
+                ),
+                "weights": model[mode]["weights"],
+            }
+        )
         for mode in ("semantic", "hybrid")
     }
+    for mode in ("semantic", "hybrid"):
+        model[mode] = neutral_literal(model[mode])
+    spec["lexical"] = neutral_literal(spec["lexical"])
     spec["about"] = ABOUT
     log(f"floor: {spec['min_score']}")
     return dict(spec)

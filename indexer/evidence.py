@@ -57,13 +57,15 @@ def _identifier(word: str) -> bool:
 
 
 def literal_shares(literals: tuple[str, ...], texts: Iterable[tuple[int, str]]) -> dict[int, float]:
-    """chunk id -> the share of ``literals`` its text contains (case-folded, verbatim)."""
+    """chunk id -> the share of ``literals`` its text contains (case-folded, verbatim but for
+    white space: a quoted phrase wrapped across lines is still found)."""
     if not literals:
         return {}
+    wanted = [" ".join(lit.split()) for lit in literals]
     shares: dict[int, float] = {}
     for chunk_id, text in texts:
-        folded = text.casefold()
-        shares[chunk_id] = sum(lit in folded for lit in literals) / len(literals)
+        folded = " ".join(text.casefold().split())
+        shares[chunk_id] = sum(lit in folded for lit in wanted) / len(wanted)
     return shares
 
 

@@ -359,3 +359,10 @@ def test_an_identifier_query_finds_the_file_that_names_it(sample: Path) -> None:
     assert hits and all(hit["literal"] is None for hit in hits)
     # An identifier nothing defines or mentions finds nothing relevant.
     assert sleuth("search", "where is fetch_user_profile defined").code == 1
+    # A name asked for and missing costs a hit score; the same words without the name do not.
+    named = sleuth("search", "where is retry_with_backoff defined", "--json", "--min-score", "0")
+    plain = sleuth("search", "where is retry with backoff defined", "--json", "--min-score", "0")
+    missing, words = named.json_lines()[0], plain.json_lines()[0]
+    assert Path(str(missing["path"])).name == Path(str(words["path"])).name == "retry.py"
+    assert missing["literal"] == 0.0 and words["literal"] is None
+    assert float(missing["score"]) < float(words["score"]) - 0.05

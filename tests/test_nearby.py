@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from sleuth.indexer.calibration import calibration_for
 from sleuth.indexer.chunking import chunk_input
-from sleuth.indexer.evidence import query_literals
+from sleuth.indexer.evidence import literal_shares, query_literals
 from sleuth.indexer.pipeline import IndexSettings, run_index
 from sleuth.indexer.search import MODES, Searcher, SearchOptions
 from sleuth.indexer.source import read_texts
@@ -143,6 +143,16 @@ def test_a_passage_all_on_topic_outranks_one_lucky_chunk_among_unrelated_ones(
 )
 def test_literals_are_identifiers_and_quoted_phrases(query: str, literals: tuple[str, ...]) -> None:
     assert query_literals(query) == literals
+
+
+def test_a_quoted_phrase_is_found_across_a_line_break() -> None:
+    literals = query_literals('"connection reset by peer" in retry_loop')
+    texts = [
+        (1, "raise Error('Connection reset\n    by peer')\ndef retry_loop():"),
+        (2, "connection was reset by the peer"),
+        (3, "def retry_loop(): pass"),
+    ]
+    assert literal_shares(literals, texts) == {1: 1.0, 2: 0.0, 3: 0.5}
 
 
 def test_a_chunk_naming_the_identifier_outranks_one_that_only_shares_its_words(
