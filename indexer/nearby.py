@@ -23,7 +23,7 @@ query's candidates: the same hit then scores the same in ``search``, ``-l`` and 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from sleuth.store.dense import DenseIndex
 from sleuth.store.vectors import FloatArray
@@ -32,15 +32,9 @@ REACH = 2
 
 
 def nearby_similarities(
-    dense: DenseIndex,
-    query: FloatArray,
-    ids: Sequence[int],
-    own: Mapping[int, float] | None = None,
+    dense: DenseIndex, query: FloatArray, ids: Sequence[int]
 ) -> dict[int, float]:
-    """chunk id -> mean cosine of the query over that chunk's neighbourhood; a chunk's own
-    place in it takes its cosine as the search scored it (``own``) where given. Codes far from
-    the codebook's sample run low (48-byte product codes put a one-chunk gardening note's
-    cosine of 0.66 at 0.40), and the hit's own cosine is the best-known number of its window."""
+    """chunk id -> mean cosine of the query over that chunk's neighbourhood."""
     if not ids:
         return {}
-    return dense.nearby_means(query, list(ids), REACH, own)
+    return dense.nearby_means(query, list(ids), REACH)

@@ -117,7 +117,7 @@ class Searcher:
             nearby: dict[int, float] = {}
             if qvec is not None:
                 candidates = [*similarity, *(s.chunk.id for s in missed)]
-                nearby = self._nearby(qvec, candidates, similarity, result)
+                nearby = self._nearby(qvec, candidates, result)
             texts = ((s.chunk.id, s.text) for s in [*dense, *lexical])
             literal = literal_shares(literals, texts) if literals else None
             evidence = Evidence(coverage, nearby, literal)
@@ -151,12 +151,10 @@ class Searcher:
         score = self.calibration.score(mode, similarity, coverage, near, literal)
         return Hit(item.chunk, item.text, score, similarity, mode, coverage, near, literal)
 
-    def _nearby(
-        self, qvec: FloatArray, ids: list[int], own: dict[int, float], result: SearchResult
-    ) -> dict[int, float]:
+    def _nearby(self, qvec: FloatArray, ids: list[int], result: SearchResult) -> dict[int, float]:
         t0 = time.perf_counter()
         assert self._dense_index is not None  # set for the snapshot this runs in
-        found = nearby_similarities(self._dense_index, qvec, ids, own)
+        found = nearby_similarities(self._dense_index, qvec, ids)
         result.timings.nearby += time.perf_counter() - t0
         return found
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -123,16 +123,9 @@ class DenseIndex:
         scores = self._coder.score(query, _matrix(codes))
         return {int(i): float(s) for i, s in zip(found, scores, strict=True)}
 
-    def nearby_means(
-        self,
-        query: FloatArray,
-        ids: list[int],
-        reach: int,
-        own: Mapping[int, float] | None = None,
-    ) -> dict[int, float]:
+    def nearby_means(self, query: FloatArray, ids: list[int], reach: int) -> dict[int, float]:
         """chunk id -> the mean cosine (by the codes) of the query over that chunk and the
-        ``reach`` chunks either side of it in its file. ``own`` gives chunks' cosines as the
-        search scored them, which stand for their own code's estimate in their own window."""
+        ``reach`` chunks either side of it in its file."""
         spans = self._index.catalog.file_spans(ids)
         windows = {
             c: (max(first, c - reach), min(first + count - 1, c + reach))
@@ -146,13 +139,8 @@ class DenseIndex:
         means: dict[int, float] = {}
         for chunk_id, (low, high) in windows.items():
             near = [scores[k] for k in range(low, high + 1) if k in scores]
-            if not near:
-                continue
-            mean = self._coder.as_cosine(sum(near) / len(near))
-            if own is not None and chunk_id in own and chunk_id in scores:
-                # as_cosine is linear: swap the chunk's own estimate for its known cosine.
-                mean += (own[chunk_id] - self._coder.as_cosine(scores[chunk_id])) / len(near)
-            means[chunk_id] = mean
+            if near:
+                means[chunk_id] = self._coder.as_cosine(sum(near) / len(near))
         return means
 
 

@@ -12,8 +12,8 @@ Why not scalar codebook codes at 48 bytes (``sleuth.store.codebook``): a centroi
 subvector in all its dimensions at once, where a few bits per axis can only place it on a grid.
 On corpus S (200 docstring queries, the best 25 candidates by code re-scored exactly), 48-byte
 product codes keep 0.95 of the exact top 10, where 48 bytes of scalar codes keep 0.90 and need
-the best 40 to keep 0.95 (bench ``frontier``; the scratch comparison is in the closing note of
-the session that introduced them).
+the best 40 to keep 0.95 (a scratch simulation of ``settle``, reported in the closing note of
+the session that introduced them; bench ``frontier`` measures the shipped mode end to end).
 """
 
 from __future__ import annotations

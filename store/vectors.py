@@ -107,71 +107,64 @@ class SignCoder(Coder):
         return score * math.sqrt(math.pi / (2 * self.dims))
 
 
-class CodebookCoder(Coder):
-    """``compact`` and ``fast``: one of the model's codebooks (see ``sleuth.store.codebook``)."""
+class _BookCoder(Coder):
+    """Codes of one of the model's shipped codebooks: what the two kinds below share. Their
+    graph is a Hamming graph over one sign bit per rotated coordinate."""
 
     graph_dtype = "b1"
     graph_metric = "hamming"
 
-    def __init__(self, book: Codebook, storage: StorageMode = "compact") -> None:
+    def __init__(self, book: Codebook | ProductCodebook, storage: StorageMode) -> None:
         self.storage = storage
-        self.book = book
         self.size = book.size
-        self._signs = book.sign_positions()
-        self.graph_dims = len(self._signs)
+        self._book = book
 
     def encode(self, vectors: FloatArray) -> CodeArray:
-        return self.book.encode(vectors)
-
-    def score(self, query: FloatArray, codes: CodeArray) -> FloatArray:
-        return _table_score(self.book.bit_weights(query), codes) + self.book.offset(query)
+        return self._book.encode(vectors)
 
     def as_cosine(self, score: float) -> float:
-        return score if self.book.error is None else self.book.error.cosine(score)
+        error = self._book.error
+        return score if error is None else error.cosine(score)
 
     @property
     def error(self) -> ErrorModel | None:
-        return self.book.error
+        return self._book.error
+
+    def graph_probe(self, query: FloatArray) -> npt.NDArray[Any]:
+        return np.packbits(self._book.query_signs(query))
+
+
+class CodebookCoder(_BookCoder):
+    """``compact`` and ``fast``: one of the model's codebooks (see ``sleuth.store.codebook``)."""
+
+    def __init__(self, book: Codebook, storage: StorageMode = "compact") -> None:
+        super().__init__(book, storage)
+        self.book = book
+        self._signs = book.sign_positions()
+        self.graph_dims = len(self._signs)
+
+    def score(self, query: FloatArray, codes: CodeArray) -> FloatArray:
+        return _table_score(self.book.bit_weights(query), codes) + self.book.offset(query)
 
     def graph_vectors(self, codes: CodeArray) -> npt.NDArray[Any]:
         signs = np.unpackbits(codes, axis=1)[:, self._signs]
         return np.packbits(signs, axis=1)
 
-    def graph_probe(self, query: FloatArray) -> npt.NDArray[Any]:
-        return np.packbits(self.book.query_signs(query))
 
-
-class ProductCoder(Coder):
+class ProductCoder(_BookCoder):
     """``minimal`` for a model that ships product codes (``sleuth.store.pq``): one byte per
     part, scored by one table of 256 dot products per part."""
 
-    graph_dtype = "b1"
-    graph_metric = "hamming"
-
     def __init__(self, book: ProductCodebook, storage: StorageMode = "minimal") -> None:
-        self.storage = storage
+        super().__init__(book, storage)
         self.book = book
-        self.size = book.size
         self.graph_dims = book.dims
-
-    def encode(self, vectors: FloatArray) -> CodeArray:
-        return self.book.encode(vectors)
 
     def score(self, query: FloatArray, codes: CodeArray) -> FloatArray:
         return _lookup(self.book.tables(query), codes) + self.book.offset(query)
 
-    def as_cosine(self, score: float) -> float:
-        return score if self.book.error is None else self.book.error.cosine(score)
-
-    @property
-    def error(self) -> ErrorModel | None:
-        return self.book.error
-
     def graph_vectors(self, codes: CodeArray) -> npt.NDArray[Any]:
         return np.packbits(self.book.signs(codes), axis=1)
-
-    def graph_probe(self, query: FloatArray) -> npt.NDArray[Any]:
-        return np.packbits(self.book.query_signs(query))
 
 
 class HalfCoder(Coder):

@@ -161,7 +161,10 @@ def test_codebook_storage_answers_with_few_re_embeddings(
         "when should I plant tomato seedlings": "garden.md",
     }
     for query, expected in cases.items():
-        result = sleuth("search", query, "--index", storage, "--json", "--explain", "-k", "3")
+        # Every hit, whatever the floor: minimal's neighbourhood signal runs low on text far
+        # from its codebook's sample (the travel PDF's best page scores 0.48 there, 0.65 fast).
+        flags = ("--json", "--explain", "-k", "3", "--min-score", "0")
+        result = sleuth("search", query, "--index", storage, *flags)
         assert result.code == 0, result.err
         hits = result.json_lines()
         assert Path(str(hits[0]["path"])).name == expected, (query, hits[0])
