@@ -50,10 +50,10 @@ TOP = 10
 FALLBACK_SHIFT = 0.13
 ABOUT = (
     "Written by bench/calibrate.py --write. Logistic curves (balanced classes) from a hit's "
-    "cosine ('similarity'), idf-weighted query-term coverage, the mean cosine over its file "
-    "('nearby_similarity') and the share of the query's identifiers and quoted phrases it holds "
-    "('literal') to a relevance score; 'models' is keyed by the GGUF file's sha256, "
-    "'fallback' serves any other model."
+    "cosine ('similarity'), idf-weighted query-term coverage, the mean cosine over its "
+    "neighbourhood ('nearby_similarity') and the share of the query's identifiers and quoted "
+    "phrases it holds ('literal'; NO_LITERAL for a query naming none) to a relevance score; "
+    "'models' is keyed by the GGUF file's sha256, 'fallback' serves any other model."
 )
 
 
