@@ -40,7 +40,7 @@ DATA_FILE = Path(__file__).with_name("models") / "calibration.json"
 # The literal feature of a query that names no literal: between a name found (1) and a name
 # missing (0), so a hit is helped by the names it holds and hurt by those it lacks, by half as
 # much (bench/calibrate.py's neutral_literal). A penalty as large as the help (1/2) turned away
-# 91.1% of the held-out off-topic queries against 90.8%, but lost 4 of the 136 pyfaq answers
+# 91.1% of the held-out off-topic queries against 90.8%, but lost 4 of the 142 pyfaq answers
 # in the top 10 against 3: questions whose answers do not repeat the names they ask about.
 NO_LITERAL = 1 / 3
 
@@ -95,7 +95,7 @@ class Calibration:
         """Probability of relevance of one hit, from what ``mode`` knows about it.
 
         Without a neighbourhood signal the hit stands for its neighbourhood (as a lone chunk does).
-        ``literal`` is None when the query names no literal: nothing named is missing.
+        ``literal`` is None when the query names no literal: it then counts as ``NO_LITERAL``.
         """
         cosine = max(similarity or 0.0, 0.0)
         near = cosine if nearby_similarity is None else max(nearby_similarity, 0.0)

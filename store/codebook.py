@@ -55,6 +55,10 @@ class ErrorModel:
     def cosine(self, estimate: float) -> float:
         return self.slope * estimate + self.intercept
 
+    def as_array(self) -> npt.NDArray[np.float64]:
+        """How a codebook file holds it (``load`` reads it back)."""
+        return np.array([self.slope, self.intercept, self.sigma])
+
 
 @dataclass(frozen=True)
 class Codebook:
@@ -126,7 +130,7 @@ class Codebook:
             "model_sha256": np.array(self.model_sha256),
         }
         if self.error is not None:
-            arrays["error"] = np.array([self.error.slope, self.error.intercept, self.error.sigma])
+            arrays["error"] = self.error.as_array()
         return arrays
 
     def sign_positions(self) -> npt.NDArray[np.int64]:

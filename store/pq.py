@@ -98,7 +98,7 @@ class ProductCodebook:
             "model_sha256": np.array(self.model_sha256),
         }
         if self.error is not None:
-            arrays["error"] = np.array([self.error.slope, self.error.intercept, self.error.sigma])
+            arrays["error"] = self.error.as_array()
         return arrays
 
 
