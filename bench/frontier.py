@@ -44,7 +44,7 @@ MODES: tuple[StorageMode, ...] = ("compact", "fast", "minimal", "full")
 K = 10
 
 
-def _cache_bytes(dims: int, vectors: np.ndarray, storage: StorageMode) -> int:
+def cache_bytes_at_bound(dims: int, vectors: np.ndarray, storage: StorageMode) -> int:
     """Bytes of a recompute cache holding ``cache_bound`` entries of real vectors."""
     bound = cache_bound(len(vectors), storage)
     scratch = DATA_DIR / "tmp-frontier-cache"
@@ -73,7 +73,7 @@ def run(config: Config) -> Json:
         exact = exact_vectors(directory, prep.embedder)
         with Index.open(directory) as index:
             foot = index.footprint()
-        cache = _cache_bytes(384, exact.vectors, storage) if storage != "full" else 0
+        cache = cache_bytes_at_bound(384, exact.vectors, storage) if storage != "full" else 0
         index, searcher = open_searcher(directory, prep.embedder)
         kept: list[float] = []
         try:

@@ -13,6 +13,7 @@ is unambiguous.
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,16 @@ from sleuth.extractors.textio import clean, read_bytes
 PAGE_SEPARATOR = "\n\f\n"
 
 _REASON_LIMIT = 120
+
+# Dot leaders of tables of contents and indexes (". . . . . 12"): layout, not words. In the R
+# manuals they were 16% of the model's tokens, so they cost chunks, codes and embedding time
+# and pulled every table-of-contents chunk towards the same vector. Four or more dots, spaced
+# or not, become one ellipsis; R's `...` and a sentence's "..." stay as they are.
+_LEADER = re.compile(r"[ \t]*(?:\.[ \t]*){4,}")
+
+
+def _without_leaders(text: str) -> str:
+    return _LEADER.sub(" \u2026 ", text)
 
 
 def _reason(exc: BaseException) -> str:
@@ -83,7 +94,7 @@ def _document(pages: list[str | None], title: str, failure: BaseException | None
     sections: list[Section] = []
     offset = 0
     for number, raw in enumerate(pages, start=1):
-        page_text = clean(raw or "").replace("\f", "\n").strip()
+        page_text = _without_leaders(clean(raw or "").replace("\f", "\n")).strip()
         if not page_text:
             continue
         if parts:

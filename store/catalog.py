@@ -36,7 +36,7 @@ from sleuth.store.files import FilesMixin
 from sleuth.store.files import _file as _file
 from sleuth.store.lexical import LexicalMixin
 from sleuth.store.paths import private_file
-from sleuth.store.records import ChunkRecord, StoredChunk
+from sleuth.store.records import CONTEXT_SQL, ChunkRecord, StoredChunk, stored_context
 from sleuth.store.texts import SCHEMA as _TEXTS_SCHEMA
 
 CATALOG_FILE = "catalog.sqlite3"
@@ -73,7 +73,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS lexical USING fts5(
 )
 
 _CHUNK_COLS = (
-    'c.ordinal, c.start, c."end", c.line_start, c.line_end, c.page, c.context, c.tokens, '
+    'c.ordinal, c.start, c."end", c.line_start, c.line_end, c.page, ' + CONTEXT_SQL + ", c.tokens, "
     "c.text_hash"
 )
 
@@ -219,7 +219,7 @@ class Catalog(FilesMixin, LexicalMixin, CodesMixin):
                     chunk.line_start,
                     chunk.line_end,
                     chunk.page,
-                    chunk.context,
+                    stored_context(chunk.context, chunk.page),
                     chunk.tokens,
                     chunk.text_hash,
                     code,

@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import Sequence
 
 from sleuth.store.filepaths import FILE_DIRS, PATH, at_path, split
+from sleuth.store.records import CONTEXT_SQL
 
 PENDING = "length(code)=0"  # as the partial index says, so that SQLite uses it
 CODED = "length(code)>0"
@@ -42,7 +43,7 @@ class CodesMixin:
     def codes_of_file(self, path: str) -> dict[tuple[bytes, str], bytes]:
         """(text hash, context) -> code for a file's current chunks: what an edit can reuse."""
         rows = self.db.execute(
-            "SELECT c.text_hash, c.context, c.code FROM chunks c JOIN files f ON c.id "
+            f"SELECT c.text_hash, {CONTEXT_SQL}, c.code FROM chunks c JOIN files f ON c.id "
             f"BETWEEN f.first_chunk AND f.first_chunk + f.chunk_count - 1 WHERE {at_path()} "
             "AND length(c.code)>0",
             split(path),
@@ -63,7 +64,7 @@ class CodesMixin:
             part = wanted[start : start + 500]
             marks = ",".join("?" * len(part))
             rows = self.db.execute(
-                f"SELECT c.id, {PATH}, c.context, c.text_hash, c.code FROM chunks c "
+                f"SELECT c.id, {PATH}, {CONTEXT_SQL}, c.text_hash, c.code FROM chunks c "
                 f"JOIN files f ON f.id=c.file_id {FILE_DIRS} WHERE c.id IN ({marks}) "
                 "AND length(c.code)>0",
                 part,

@@ -7,6 +7,7 @@ import json
 import os
 import sqlite3
 import sys
+import zlib
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,8 @@ from sleuth.indexer.source import read_texts
 from sleuth.store.catalog import CATALOG_FILE
 from sleuth.store.index import Index
 from sleuth.store.paths import resolve_index
-from sleuth.store.texts import BLOCK_BYTES, TextReader, put_text
+from sleuth.store.texts import SCHEMA as TEXTS_SCHEMA
+from sleuth.store.texts import TextReader, put_text, read_all
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extractors"
 DERIVED = (PdfExtractor, DocxExtractor, HtmlExtractor, NotebookExtractor, EmailExtractor)
@@ -197,15 +199,26 @@ def test_an_index_from_schema_4_asks_for_a_rebuild(tmp_path: Path) -> None:
         ], args
 
 
+def _texts_db(block: int) -> sqlite3.Connection:
+    """A catalog's meta and texts tables, blocks cut at ``block`` bytes (small: many blocks)."""
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.executescript(TEXTS_SCHEMA)
+    db.execute("UPDATE meta SET value=? WHERE key='text_block_bytes'", (str(block),))
+    return db
+
+
 @settings(max_examples=60, deadline=None)
 @given(
-    text=st.text(min_size=0, max_size=3 * BLOCK_BYTES // 2),
+    text=st.text(min_size=0, max_size=2500),
+    block=st.integers(16, 1200),
     cuts=st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1)), max_size=8),
 )
-def test_any_byte_range_reads_back_exactly(text: str, cuts: list[tuple[float, float]]) -> None:
+def test_any_byte_range_reads_back_exactly(
+    text: str, block: int, cuts: list[tuple[float, float]]
+) -> None:
     data = text.encode("utf-8")
-    db = sqlite3.connect(":memory:")
-    db.execute("CREATE TABLE texts (id INTEGER PRIMARY KEY, data BLOB NOT NULL)")
+    db = _texts_db(block)
     put_text(db, 7, text)
     put_text(db, 8, "another file's text sits next to it")
     ranges = [tuple(sorted((int(a * len(data)), int(b * len(data))))) for a, b in cuts]
@@ -213,3 +226,60 @@ def test_any_byte_range_reads_back_exactly(text: str, cuts: list[tuple[float, fl
     got = TextReader(db).read(7, ranges)  # type: ignore[arg-type]
     assert got == [data[a:b] for a, b in ranges]
     assert TextReader(db).read(9, [(0, 1)]) == [None]
+
+
+def test_a_new_catalog_cuts_64k_blocks_and_an_old_one_keeps_its_zlib_32k_blocks() -> None:
+    text = "".join(f"line {n}: the quick brown fox jumps over the lazy dog\n" for n in range(3000))
+    data = text.encode()
+    db = _texts_db(65536)
+    put_text(db, 1, text)
+    assert db.execute("SELECT count(*) FROM texts").fetchone()[0] == -(-len(data) // 65536)
+    assert read_all(db, 1) == data
+
+    # An index from before the meta key: zlib blocks of 32 KiB, still read, and new text goes
+    # in at that size (as Brotli) so the offsets of both keep one rule.
+    old = sqlite3.connect(":memory:")
+    old.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    old.execute("CREATE TABLE texts (id INTEGER PRIMARY KEY, data BLOB NOT NULL)")
+    old.executemany(
+        "INSERT INTO texts(id, data) VALUES(?, ?)",
+        (
+            ((1 << 20) + n, b"\x01" + zlib.compress(data[start : start + 32768], 9))
+            for n, start in enumerate(range(0, len(data), 32768))
+        ),
+    )
+    put_text(old, 2, text)
+    assert old.execute("SELECT count(*) FROM texts WHERE id >= 2 << 20").fetchone()[0] == (
+        -(-len(data) // 32768)
+    )
+    cut = (40000, 70000)
+    assert TextReader(old).read(1, [cut]) == [data[cut[0] : cut[1]]]
+    assert TextReader(old).read(2, [cut]) == [data[cut[0] : cut[1]]]
+
+
+def test_a_corrupt_block_is_a_database_error_not_a_crash() -> None:
+    db = _texts_db(1000)
+    put_text(db, 3, "some text " * 300)
+    db.execute("UPDATE texts SET data = x'02deadbeef' WHERE id = (3 << 20) + 1")
+    with pytest.raises(sqlite3.DatabaseError, match="corrupt"):
+        TextReader(db).read(3, [(1500, 1600)])
+
+
+def test_a_pdf_chunks_page_context_costs_no_bytes_and_reads_back(tmp_path: Path) -> None:
+    root = _corpus(tmp_path / "docs")
+    directory = tmp_path / "index"
+    run_index(directory, [root], FakeEmbedder())
+    pdf = str(root / "floats.pdf")
+    with Index.open(directory) as index:
+        chunks = [c for c in index.catalog.iter_chunks() if c.file.path == pdf]
+        reusable = index.catalog.codes_of_file(pdf)
+    assert [(c.chunk.page, c.chunk.context) for c in chunks] == [(1, "page 1"), (2, "page 2")]
+    assert {ctx for _hash, ctx in reusable} == {"page 1", "page 2"}
+    db = sqlite3.connect(directory / CATALOG_FILE)
+    try:
+        stored = {r[0] for r in db.execute("SELECT context FROM chunks WHERE page IS NOT NULL")}
+        headed = db.execute("SELECT count(*) FROM chunks WHERE context != ''").fetchone()[0]
+    finally:
+        db.close()
+    assert stored == {""}
+    assert headed > 0  # other formats keep their headings and cell names

@@ -38,6 +38,13 @@ def test_two_pages_give_two_sections(tmp_path: Path) -> None:
     assert document_problems(document) == []
 
 
+def test_dot_leaders_become_one_ellipsis_and_code_dots_stay(tmp_path: Path) -> None:
+    toc = "1.1 Legalese . . . . . . . . . . . . 1\nIndex.............. 27\nf <- function(x, ...) x"
+    assert page_texts(write(tmp_path, make_pdf([toc]))) == [
+        "1.1 Legalese \u2026 1\nIndex \u2026 27\nf <- function(x, ...) x"
+    ]
+
+
 def test_title_comes_from_metadata(tmp_path: Path) -> None:
     path = write(tmp_path, make_pdf(["body"], title="Résumé  of\nthings"))
     assert extract(path).title == "Résumé of things"
