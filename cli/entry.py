@@ -7,8 +7,11 @@ process's start-up, and a warm server answers in a fraction of it.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 import sys
+from typing import NoReturn
 
 _FORWARDED = ("search", "similar")  # cli.client.FORWARDED, without importing it
 
@@ -44,4 +47,24 @@ def main() -> None:
     if interrupted():
         sys.stderr.write("sleuth: error: interrupted\n")
         sys.exit(130)
-    sys.exit(run())
+    code = run()
+    if args[:1] and args[0] in _FORWARDED:
+        leave(code)
+    sys.exit(code)
+
+
+def leave(code: int) -> NoReturn:
+    """End a one-shot query without tearing the interpreter down.
+
+    Freeing numpy, usearch, llama.cpp and a few hundred modules took ~80 ms of a 0.45 s warm
+    ``sleuth search`` on 2 cores, after the answer was printed. By then the command has closed
+    its index, cache and model; the streams are flushed and exit handlers (the PDF engine's
+    child process) run here, so only the teardown is skipped. Long-running commands, whose
+    threads the normal exit joins, still exit the normal way.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        # A closed pipe: the output is gone either way.
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    atexit._run_exitfuncs()
+    os._exit(code)

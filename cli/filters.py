@@ -9,8 +9,6 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import pathspec
-
 from sleuth.cli.exitcodes import UsageProblem
 from sleuth.store.records import FileRecord
 from sleuth.store.scope import FileScope, FileTest
@@ -58,6 +56,8 @@ def build_filter(
     if globs:
         positives = [g for g in globs if not g.startswith("!")]
         lines = (positives or ["**"]) + [g for g in globs if g.startswith("!")]
+        import pathspec  # 17 ms to import: only when a search asks for globs
+
         spec = pathspec.PathSpec.from_lines("gitignore", lines)
 
         def glob_ok(f: FileRecord) -> bool:
