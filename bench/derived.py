@@ -21,6 +21,7 @@ import json
 import shutil
 from pathlib import Path
 
+from bench.cachesize import cache_bytes_at_bound
 from bench.common import (
     HOME_DIR,
     Config,
@@ -36,7 +37,6 @@ from bench.common import (
 from bench.corpora import Corpus, docstring_queries
 from bench.derived_corpora import corpus_mixed, corpus_pdf
 from bench.embeddings import RecordingEmbedder
-from bench.frontier import cache_bytes_at_bound
 from bench.indexes import BUILD_STAMP, ensure_index, exact_vectors
 from bench.latency import cli_search, drop_cache, in_process
 from bench.latency import indexes as s_indexes

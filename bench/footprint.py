@@ -12,10 +12,9 @@ min(bound, chunks) real vectors.
 from __future__ import annotations
 
 import json
-import shutil
 
+from bench.cachesize import cache_bytes_at_bound
 from bench.common import (
-    DATA_DIR,
     HOME_DIR,
     Config,
     Json,
@@ -26,7 +25,7 @@ from bench.common import (
     table,
 )
 from bench.prepare import Prepared, prepare
-from sleuth.store.cache import CACHE_FILE, VectorCache, cache_bound
+from sleuth.store.cache import cache_bound
 from sleuth.store.manifest import read_manifest
 
 PARTS = ("catalog", "lexical", "text", "vectors", "cache", "other")
@@ -36,22 +35,7 @@ def cache_at_bound(prep: Prepared) -> Json:
     manifest = read_manifest(prep.compact)
     bound = cache_bound(len(prep.exact.ids), manifest.storage)
     entries = min(bound, len(prep.exact.ids))
-    scratch = DATA_DIR / "tmp-cache"
-    shutil.rmtree(scratch, ignore_errors=True)
-    scratch.mkdir(parents=True)
-    cache = VectorCache(scratch, manifest.model.dims, bound)
-    try:
-        hashes = [bytes(8)] * entries
-        cache.put(
-            (int(i), h, v)
-            for i, h, v in zip(
-                prep.exact.ids[:entries], hashes, prep.exact.vectors[:entries], strict=True
-            )
-        )
-    finally:
-        cache.close()
-    size = sum(p.stat().st_size for p in scratch.iterdir() if p.name.startswith(CACHE_FILE))
-    shutil.rmtree(scratch, ignore_errors=True)
+    size = cache_bytes_at_bound(manifest.model.dims, prep.exact.vectors, manifest.storage)
     return {
         "bound_entries": bound,
         "entries": entries,

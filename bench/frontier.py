@@ -15,12 +15,11 @@ The modes' indexes are built from the recorded vectors (no embedding cost).
 from __future__ import annotations
 
 import json
-import shutil
 
 import numpy as np
 
+from bench.cachesize import cache_bytes_at_bound
 from bench.common import (
-    DATA_DIR,
     Config,
     Json,
     emit,
@@ -36,28 +35,11 @@ from bench.indexes import ensure_index, exact_vectors, open_searcher
 from bench.latency import drop_cache
 from bench.prepare import prepare
 from sleuth.indexer.search import DEFAULT_CANDIDATES, SearchOptions
-from sleuth.store.cache import CACHE_FILE, VectorCache, cache_bound
 from sleuth.store.index import Index
 from sleuth.store.manifest import StorageMode
 
 MODES: tuple[StorageMode, ...] = ("compact", "fast", "minimal", "full")
 K = 10
-
-
-def cache_bytes_at_bound(dims: int, vectors: np.ndarray, storage: StorageMode) -> int:
-    """Bytes of a recompute cache holding ``cache_bound`` entries of real vectors."""
-    bound = cache_bound(len(vectors), storage)
-    scratch = DATA_DIR / "tmp-frontier-cache"
-    shutil.rmtree(scratch, ignore_errors=True)
-    scratch.mkdir(parents=True)
-    cache = VectorCache(scratch, dims, bound)
-    try:
-        cache.put((i, bytes(8), vectors[i]) for i in range(min(bound, len(vectors))))
-    finally:
-        cache.close()
-    size = sum(p.stat().st_size for p in scratch.iterdir() if p.name.startswith(CACHE_FILE))
-    shutil.rmtree(scratch, ignore_errors=True)
-    return size
 
 
 def run(config: Config) -> Json:

@@ -21,20 +21,32 @@ from sleuth.store.vectors import FloatArray
 CACHE_FILE = "recompute-cache.sqlite3"
 # The bound grows with the index, so the cache's share of the footprint stays fixed (each
 # entry is ~0.8 KiB, about the size of the chunk it stands for: 2% of the chunks costs about
-# 0.02x the raw bytes), with a floor that still holds a dozen queries' recomputations.
+# 0.02x the raw bytes), with a floor of about ten queries' re-embeddings in the mode: a small
+# index otherwise pays for a cache many times what its queries use. At the former floor of
+# 256 for every mode, the cache was 0.056x of an 8-PDF corpus of 2,240 chunks, where `fast`
+# re-embeds ~5 a query.
 CACHE_SHARE = 0.02
-CACHE_MIN_ENTRIES = 256
+CACHE_MIN_ENTRIES: dict[StorageMode, int] = {"fast": 64, "compact": 256, "full": 64}
 # ``minimal`` is chosen for its size, so its cache is a quarter of that share, with a floor of
 # about one query's re-embeddings (~25): a repeated query still re-embeds nothing. At the
 # default share the cache alone would be 0.04x of corpus S, a sixth of the whole index.
 SMALLEST_CACHE_SHARE = 0.005
 SMALLEST_CACHE_MIN_ENTRIES = 32
+# Query embeddings (f32 and the query's text, ~1.6 KiB each) are held to an eighth of the
+# vectors' count, with a floor of 16: together at most a quarter more than the vectors.
+QUERY_SHARE = 8
+QUERY_MIN_ENTRIES = 16
 
 
 def cache_bound(chunks: int, storage: StorageMode) -> int:
     if storage == "minimal":
         return max(SMALLEST_CACHE_MIN_ENTRIES, int(chunks * SMALLEST_CACHE_SHARE))
-    return max(CACHE_MIN_ENTRIES, int(chunks * CACHE_SHARE))
+    return max(CACHE_MIN_ENTRIES[storage], int(chunks * CACHE_SHARE))
+
+
+def query_bound(capacity: int) -> int:
+    """How many query embeddings a cache of ``capacity`` vectors keeps."""
+    return max(QUERY_MIN_ENTRIES, capacity // QUERY_SHARE)
 
 
 class VectorCache:
@@ -132,7 +144,7 @@ class VectorCache:
             self._db.execute(
                 "DELETE FROM query WHERE text IN (SELECT text FROM query ORDER BY used DESC "
                 "LIMIT -1 OFFSET ?)",
-                (max(100, self.capacity // 20),),
+                (query_bound(self.capacity),),
             )
             self._db.execute("COMMIT")
         except sqlite3.Error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from fakes import FakeEmbedder
 
 from sleuth.indexer.compact import compact_lexical, needs_compaction
 from sleuth.indexer.pipeline import run_index
-from sleuth.store.cache import VectorCache
+from sleuth.store.cache import CACHE_FILE, QUERY_MIN_ENTRIES, VectorCache, cache_bound, query_bound
 from sleuth.store.catalog import Catalog
 from sleuth.store.errors import IndexLockedError, StoreError
 from sleuth.store.index import Batch, Index, check_consistency
@@ -114,6 +115,24 @@ def test_recompute_cache_is_bounded_and_keyed_by_text(tmp_path: Path) -> None:
     assert cache.get([(5, b"changed")]) == {}
     assert np.allclose(found[4], vec * 4)
     cache.close()
+
+
+def test_query_embeddings_are_bounded_with_the_cache(tmp_path: Path) -> None:
+    capacity = 8 * (QUERY_MIN_ENTRIES + 5)  # above the floor: an eighth of the vectors
+    cache = VectorCache(tmp_path, 4, capacity=capacity)
+    kept = query_bound(capacity)
+    assert kept == QUERY_MIN_ENTRIES + 5
+    for n in range(kept + 3):
+        cache.put_query(f"query {n}", np.full(4, n, np.float32))
+    newest = cache.get_query(f"query {kept + 2}")
+    assert newest is not None and newest.tolist() == [kept + 2] * 4
+    cache.close()
+    db = sqlite3.connect(tmp_path / CACHE_FILE)
+    assert db.execute("SELECT count(*) FROM query").fetchone()[0] == kept
+    db.close()
+    assert query_bound(1) == QUERY_MIN_ENTRIES
+    assert cache_bound(2240, "fast") == 64 and cache_bound(2240, "minimal") == 32
+    assert cache_bound(100_000, "fast") == 2000 and cache_bound(100_000, "minimal") == 500
 
 
 def test_newer_or_older_schema_is_refused(tmp_path: Path) -> None:
