@@ -112,6 +112,13 @@ def _message(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
+def _reader_gone() -> int:
+    """The reader went away (`| head -1`): stop quietly, and keep Python from complaining."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return ExitCode.OK
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code; never lets a traceback reach the user."""
     env = Env.current()
@@ -140,10 +147,13 @@ def run(argv: list[str] | None = None) -> int:
         env.error("interrupted")
         return ExitCode.INTERRUPTED
     except BrokenPipeError:
-        # The reader went away (`| head -1`): stop quietly, and keep Python from complaining.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return ExitCode.OK
+        return _reader_gone()
+    except SystemExit as done:
+        # typer turns a closed pipe into sys.exit(1) after wrapping the streams so that they
+        # stop complaining; 1 means "no results" here, and results were printed.
+        if type(sys.stdout).__name__ == "PacifyFlushWrapper" and done.code == 1:
+            return _reader_gone()
+        raise
     except typer.exceptions.TyperException as exc:  # usage errors from the parser
         formatter = getattr(exc, "format_message", None)
         text = str(formatter() if callable(formatter) else exc)

@@ -238,6 +238,24 @@ def test_broken_pipe_exits_quietly(corpus: Path) -> None:
     assert "Traceback" not in done.stderr and "Broken" not in done.stderr
 
 
+def test_a_reader_that_goes_away_leaves_exit_code_0(corpus: Path) -> None:
+    # sleuth's own exit code, not head's: results were found, so not 1 ("no results"). The
+    # reader is gone before the first write, so the write fails whatever the output's size.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "sleuth.cli", "search", "password", "--format", "grep"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == 0
+    assert "Traceback" not in done.stderr and "Broken" not in done.stderr
+
+
 def test_list_forget_drop(corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SLEUTH_HOME", str(tmp_path / "home"))
     assert sleuth("index", str(corpus / "notes"), "--index", "notes", "--quiet").code == 0
