@@ -306,7 +306,8 @@ class Searcher:
         cached = self.cache.get_query(query)
         if cached is not None:
             return cached
-        vector: FloatArray = self.embedder.embed([query])[0]
+        # At the cache's f16 precision too, so a repeated query scores exactly as the first.
+        vector: FloatArray = self.embedder.embed([query])[0].astype(np.float16).astype(np.float32)
         self.cache.put_query(query, vector)
         return vector
 

@@ -32,10 +32,11 @@ CACHE_MIN_ENTRIES: dict[StorageMode, int] = {"fast": 64, "compact": 256, "full":
 # default share the cache alone would be 0.04x of corpus S, a sixth of the whole index.
 SMALLEST_CACHE_SHARE = 0.005
 SMALLEST_CACHE_MIN_ENTRIES = 32
-# Query embeddings (f32 and the query's text, ~1.6 KiB each) are held to an eighth of the
-# vectors' count, with a floor of 16: together at most a quarter more than the vectors.
+# Query embeddings (f16 as the vectors, with the query's text: ~0.85 KiB each) are held to an
+# eighth of the vectors' count, with a floor of 8: a repeated query needs no model, and the
+# queries cost at most an eighth more than the vectors.
 QUERY_SHARE = 8
-QUERY_MIN_ENTRIES = 16
+QUERY_MIN_ENTRIES = 8
 
 
 def cache_bound(chunks: int, storage: StorageMode) -> int:
@@ -128,9 +129,14 @@ class VectorCache:
             row = self._db.execute("SELECT vector FROM query WHERE text=?", (text,)).fetchone()
         except sqlite3.Error:
             return None
-        if row is None or len(row[0]) != self.dims * 4:
+        if row is None:
             return None
-        return np.frombuffer(row[0], np.float32).copy()
+        blob = bytes(row[0])
+        if len(blob) == self.dims * 2:
+            return np.frombuffer(blob, np.float16).astype(np.float32)
+        if len(blob) == self.dims * 4:  # written by an older sleuth: brought to f16 as well
+            return np.frombuffer(blob, np.float32).astype(np.float16).astype(np.float32)
+        return None
 
     def put_query(self, text: str, vector: FloatArray) -> None:
         if self._db is None:
@@ -139,7 +145,7 @@ class VectorCache:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.execute(
                 "INSERT OR REPLACE INTO query VALUES(?,?,?)",
-                (text, vector.astype(np.float32).tobytes(), time.time()),
+                (text, vector.astype(np.float16).tobytes(), time.time()),
             )
             self._db.execute(
                 "DELETE FROM query WHERE text IN (SELECT text FROM query ORDER BY used DESC "
