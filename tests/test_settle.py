@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sleuth.indexer import recompute
 from sleuth.indexer.recompute import Candidate, settle
 from sleuth.store.cache import VectorCache
 from sleuth.store.codebook import ErrorModel
@@ -63,8 +64,12 @@ def test_well_separated_codes_settle_with_only_the_best_re_embedded(cache: Vecto
     assert done.estimated == frozenset(range(2, 7))
 
 
-def test_only_the_candidates_near_the_line_are_re_embedded(cache: VectorCache) -> None:
+def test_only_the_candidates_near_the_line_are_re_embedded(
+    cache: VectorCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The 3rd and 4th are 0.005 apart by code, and their exact cosines are the other way round.
+    # Each is ~0.45 likely on the wrong side: a budget of 0.2 misses settles both.
+    monkeypatch.setattr(recompute, "SETTLE_MISSES", 0.2)
     estimates = [0.9, 0.8, 0.505, 0.500, 0.2, 0.1]
     exact = [0.9, 0.8, 0.49, 0.51, 0.2, 0.1]
     items, truth = _candidates(estimates, exact)
@@ -75,6 +80,22 @@ def test_only_the_candidates_near_the_line_are_re_embedded(cache: VectorCache) -
     assert top == [1, 2, 4]  # the exact top 3
     assert done.scores[4] == pytest.approx(0.51, abs=1e-3)
     assert done.estimated == frozenset({2, 5, 6})
+
+
+def test_the_default_budget_settles_the_pair_in_doubt_with_one_re_embedding(
+    cache: VectorCache,
+) -> None:
+    # Together the pair is ~0.9 likely to hold a misplaced member, over the default budget;
+    # once the likelier one is exact, the other's ~0.45 is within it, and stays an estimate.
+    assert 0.45 < recompute.SETTLE_MISSES < 0.9
+    estimates = [0.9, 0.8, 0.505, 0.500, 0.2, 0.1]
+    exact = [0.9, 0.8, 0.49, 0.51, 0.2, 0.1]
+    items, truth = _candidates(estimates, exact)
+    model = _Model(truth)
+    done = settle(QUERY, items, 3, 20, model.embed, cache, ErrorModel(1.0, 0.0, 0.02))
+    assert len(model.seen) == 2 and "chunk 0" in model.seen  # the best, and one of the pair
+    assert done.recomputed == 2
+    assert len(done.estimated) == 4
 
 
 def test_the_cap_bounds_the_re_embeddings(cache: VectorCache) -> None:
