@@ -43,7 +43,14 @@ from sleuth.indexer.nearby import nearby_similarities
 from sleuth.indexer.options import DEFAULT_CANDIDATES as DEFAULT_CANDIDATES
 from sleuth.indexer.options import Order, default_candidates
 from sleuth.indexer.options import SearchOptions as SearchOptions
-from sleuth.indexer.recompute import Candidate, Fit, rescore, settle
+from sleuth.indexer.recompute import (
+    SETTLE_MISSES,
+    SMALLEST_SETTLE_MISSES,
+    Candidate,
+    Fit,
+    rescore,
+    settle,
+)
 from sleuth.indexer.source import read_texts
 from sleuth.store.cache import VectorCache, cache_bound
 from sleuth.store.codebook import ErrorModel
@@ -273,7 +280,8 @@ class Searcher:
                 done = rescore(qvec, live, options.limit, self._embed_as_cached, self.cache)
             else:  # codes that rank on their own: re-embed only the doubtful
                 embed = self._embed_as_cached
-                done = settle(qvec, live, options.limit, cap, embed, self.cache, error)
+                misses = SMALLEST_SETTLE_MISSES if storage == "minimal" else SETTLE_MISSES
+                done = settle(qvec, live, options.limit, cap, embed, self.cache, error, misses)
             scored = [
                 _Scored(c.chunk, c.text, done.scores[c.chunk.id])
                 for c in live

@@ -64,17 +64,17 @@ def test_well_separated_codes_settle_with_only_the_best_re_embedded(cache: Vecto
     assert done.estimated == frozenset(range(2, 7))
 
 
-def test_only_the_candidates_near_the_line_are_re_embedded(
-    cache: VectorCache, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_only_the_candidates_near_the_line_are_re_embedded(cache: VectorCache) -> None:
     # The 3rd and 4th are 0.005 apart by code, and their exact cosines are the other way round.
-    # Each is ~0.45 likely on the wrong side: a budget of 0.2 misses settles both.
-    monkeypatch.setattr(recompute, "SETTLE_MISSES", 0.2)
+    # Each is ~0.45 likely on the wrong side: minimal's budget of 0.2 misses settles both.
+    misses = recompute.SMALLEST_SETTLE_MISSES
+    assert misses < 0.45
     estimates = [0.9, 0.8, 0.505, 0.500, 0.2, 0.1]
     exact = [0.9, 0.8, 0.49, 0.51, 0.2, 0.1]
     items, truth = _candidates(estimates, exact)
     model = _Model(truth)
-    done = settle(QUERY, items, 3, 20, model.embed, cache, ErrorModel(1.0, 0.0, 0.02))
+    error = ErrorModel(1.0, 0.0, 0.02)
+    done = settle(QUERY, items, 3, 20, model.embed, cache, error, misses)
     assert sorted(model.seen) == ["chunk 0", "chunk 2", "chunk 3"]
     top = sorted(done.scores, key=lambda i: -done.scores[i])[:3]
     assert top == [1, 2, 4]  # the exact top 3
