@@ -15,9 +15,10 @@ from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from rich.console import Console
+if TYPE_CHECKING:  # rich is ~45 ms to import: only commands that draw with it pay for it
+    from rich.console import Console
 
 _CURRENT: ContextVar[Env | None] = ContextVar("sleuth_env", default=None)
 
@@ -52,6 +53,8 @@ class Env:
         return Path(path) if self.cwd is None else self.cwd / path
 
     def out_console(self) -> Console:
+        from rich.console import Console
+
         return Console(
             file=self.stdout,
             no_color=not self.color,
@@ -62,6 +65,8 @@ class Env:
         )
 
     def err_console(self) -> Console:
+        from rich.console import Console
+
         color = "NO_COLOR" not in self.environ and self.stderr_tty
         return Console(
             file=self.stderr,

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
-from rich.text import Text
 
 from sleuth.cli.env import Env
 from sleuth.cli.snippets import Snippet, best_window, query_terms, with_context
@@ -156,6 +155,8 @@ def emit(env: Env, hits: Sequence[Hit], query: str, view: View, tag: str | None 
 
 
 def _human(env: Env, hits: Sequence[Hit], query: str, view: View) -> None:
+    from rich.text import Text  # only the terminal format draws with rich
+
     console = env.out_console()
     terms = query_terms(query)
     pattern = (
