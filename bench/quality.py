@@ -114,6 +114,7 @@ def _run(config: Config, stack: ExitStack) -> Json:
         "hybrid, compact (score order)": sleuth_ranker(prep, "compact", "hybrid", stack),
         "hybrid, fast (default: score order)": sleuth_ranker(prep, "fast", "hybrid", stack),
         "hybrid, full f16": sleuth_ranker(prep, "full", "hybrid", stack),
+        "hybrid, minimal (48 B product codes)": sleuth_ranker(prep, "minimal", "hybrid", stack),
     }
     figures: Json = {
         "corpus": prep.corpus.name,
