@@ -121,12 +121,15 @@ def modes(corpus: Corpus, config: Config) -> Json:
     """
     embedder = RecordingEmbedder(corpus.family, threads=config.threads)
     out: Json = {}
+    vectors = None  # every mode holds the same chunks: their vectors are read once
     for storage in MODES:
         directory = ensure_index(corpus, storage, embedder)
         entry = footprint(directory, corpus.raw_bytes)
         cache = 0
         if storage != "full":
-            cache = cache_bytes_at_bound(384, exact_vectors(directory, embedder).vectors, storage)
+            if vectors is None:
+                vectors = exact_vectors(directory, embedder).vectors
+            cache = cache_bytes_at_bound(384, vectors, storage)
         total = entry["parts"]["total"] - entry["parts"]["cache"] + cache
         out[storage] = {
             **entry,
