@@ -7,22 +7,21 @@ length; short ones share a forward pass (PACK_TOKENS), long ones get one each.
 
 from __future__ import annotations
 
-import contextlib
-import os
-from collections.abc import Iterator, Sequence
-from pathlib import Path
-from typing import Any, Protocol
+from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 
 from sleuth.indexer.errors import ModelError
 from sleuth.indexer.model import ModelFile, identity, resolve_model
+from sleuth.indexer.native_model import (
+    DEFAULT_BATCH,
+    NativeModel,
+    default_threads,
+)
 from sleuth.store.manifest import ModelIdentity
 from sleuth.store.vectors import FloatArray
 
-# Measured safe sizes only: other values (e.g. 320) abort inside llama.cpp's pooling.
-SAFE_BATCH_SIZES = (256, 512)
-DEFAULT_BATCH = 512
 # Inputs decoded together share one attention pass over all their tokens, so packing long
 # inputs wastes work: on 2 cores one ~200-token chunk per decode runs 1.4x faster than two.
 # Short inputs still go together up to this many tokens, where the per-decode cost dominates.
@@ -48,28 +47,10 @@ class Embedder(Protocol):
         ...
 
 
-def default_threads() -> int:
-    env = os.environ.get("SLEUTH_THREADS", "")
-    if env.isdigit() and int(env) > 0:
-        return int(env)
-    return max(1, os.cpu_count() or 1)
-
-
-@contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    """llama.cpp writes load chatter straight to fd 2; keep stderr for sleuth's own words."""
-    saved = os.dup(2)
-    try:
-        with Path(os.devnull).open("wb") as null:
-            os.dup2(null.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 class LlamaEmbedder:
-    """llama-cpp-python behind the :class:`Embedder` protocol."""
+    """llama.cpp (through its ctypes binding, :mod:`sleuth.indexer.llama_lib`) behind the
+    :class:`Embedder` protocol. The C API is used directly: llama-cpp-python's ``Llama`` class
+    adds nothing an embedder needs, and importing it cost 85 ms of every cold query."""
 
     def __init__(
         self,
@@ -78,36 +59,24 @@ class LlamaEmbedder:
         threads: int | None = None,
         batch_size: int = DEFAULT_BATCH,
         max_tokens: int = DEFAULT_MAX_TOKENS,
+        loaded: NativeModel | None = None,
     ) -> None:
-        if batch_size not in SAFE_BATCH_SIZES:
-            raise ModelError(f"batch size {batch_size} is not one of {SAFE_BATCH_SIZES}")
+        """``loaded``: the same model already loaded (:mod:`sleuth.cli.preload`) with the same
+        threads and batch size, which this embedder then owns."""
         self._model = model or resolve_model()
         self._threads = threads or default_threads()
         self._batch_size = batch_size
-        try:
-            import llama_cpp
-        except ImportError as exc:  # pragma: no cover - install problem
-            raise ModelError(f"llama-cpp-python is not installed: {exc}") from exc
-        self._llama_cpp = llama_cpp
-        try:
-            with _quiet_stderr():
-                self._llm: Any = llama_cpp.Llama(
-                    model_path=str(self._model.path),
-                    embedding=True,
-                    n_ctx=512,
-                    n_batch=batch_size,
-                    n_ubatch=batch_size,
-                    n_threads=self._threads,
-                    n_threads_batch=self._threads,
-                    verbose=False,
-                )
-        except (ValueError, RuntimeError, OSError) as exc:
-            raise ModelError(f"cannot load model {self._model.path}: {exc}") from exc
-        self._dims = int(self._llm.n_embd())
-        self._max_tokens = min(max_tokens, batch_size, int(self._llm.n_ctx()))
-        name = str(self._llm.metadata.get("general.name") or self._model.path.stem)
-        self._identity = identity(self._model, name, self._dims, int(self._llm.pooling_type()))
-        self._sep = self._llm.token_eos()
+        if loaded is not None and not loaded.serves(self._model.path, batch_size, self._threads):
+            loaded.close()
+            loaded = None
+        self._native = loaded or NativeModel(self._model.path, batch_size, self._threads)
+        lib, native = self._native.lib, self._native
+        self._dims = int(lib.llama_model_n_embd(native.model))
+        self._max_tokens = min(max_tokens, batch_size, int(lib.llama_n_ctx(native.ctx)))
+        name = native.meta("general.name") or self._model.path.stem
+        pooling = int(lib.llama_pooling_type(native.ctx))
+        self._identity = identity(self._model, name, self._dims, pooling)
+        self._n_ctx_train = int(lib.llama_model_n_ctx_train(native.model))
 
     @property
     def identity(self) -> ModelIdentity:
@@ -121,11 +90,20 @@ class LlamaEmbedder:
     def threads(self) -> int:
         return self._threads
 
+    def close(self) -> None:
+        self._native.close()
+
     def tokenize(self, text: str) -> list[int]:
-        tokens: list[int] = self._llm.tokenize(
-            text.encode("utf-8", "replace"), add_bos=True, special=False
-        )
-        return tokens
+        raw = text.encode("utf-8", "replace")
+        lib, vocab = self._native.lib, self._native.vocab
+        room = max(self._n_ctx_train, 1)
+        for _ in range(2):
+            buffer = (lib.llama_token * room)()
+            count = int(lib.llama_tokenize(vocab, raw, len(raw), buffer, room, True, False))
+            if count >= 0:
+                return list(buffer[:count])
+            room = -count  # too small: llama.cpp says how many it needs
+        raise ModelError(f"cannot tokenize an input of {len(raw)} bytes")
 
     def cap(self, tokens: list[int]) -> list[int]:
         if len(tokens) <= self._max_tokens:
@@ -155,20 +133,31 @@ class LlamaEmbedder:
         return normalised
 
     def _decode(self, group: list[int], token_lists: Sequence[list[int]], out: FloatArray) -> None:
-        llm, lib = self._llm, self._llama_cpp
-        batch = llm._batch
-        batch.reset()
+        lib, native = self._native.lib, self._native
+        batch = native.batch
+        filled = 0
         for seq, i in enumerate(group):
             tokens = token_lists[i]
             if not tokens or len(tokens) > self._max_tokens:
                 raise ModelError(f"internal: input of {len(tokens)} tokens reached the model")
-            batch.add_sequence(tokens, seq, True)
-        llm._ctx.kv_cache_clear()
-        try:
-            llm._ctx.decode(batch)
-        except RuntimeError as exc:
-            raise ModelError(f"embedding failed: {exc}") from exc
+            for pos, token in enumerate(tokens):
+                j = filled + pos
+                batch.token[j] = token
+                batch.pos[j] = pos
+                batch.seq_id[j][0] = seq
+                batch.n_seq_id[j] = 1
+                batch.logits[j] = True
+            filled += len(tokens)
+        batch.n_tokens = filled
+        memory = lib.llama_get_memory(native.ctx)
+        if memory:  # non-causal embedding models may have none
+            lib.llama_memory_clear(memory, True)
+        code = int(lib.llama_decode(native.ctx, batch))
+        batch.n_tokens = 0
+        if code != 0:
+            raise ModelError(f"embedding failed: llama_decode returned {code}")
         for seq, i in enumerate(group):
-            ptr = lib.llama_get_embeddings_seq(llm._ctx.ctx, seq)
+            ptr = lib.llama_get_embeddings_seq(native.ctx, seq)
+            if not ptr:
+                raise ModelError("embedding failed: the model gave no pooled embedding")
             out[i] = np.ctypeslib.as_array(ptr, shape=(self._dims,))
-        batch.reset()

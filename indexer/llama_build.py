@@ -64,12 +64,15 @@ def parse_features(system_info: str) -> tuple[str, ...]:
 
 
 def build_info() -> BuildInfo:
-    """The installed build's version and features (imports llama_cpp: ~0.2 s)."""
-    import llama_cpp
+    """The installed build's version (from the distribution's metadata) and features (from the
+    library itself: loads llama.cpp's binding, not the whole package)."""
+    from importlib import metadata
 
-    raw = llama_cpp.llama_print_system_info()
+    from sleuth.indexer.llama_lib import binding
+
+    raw = binding().llama_print_system_info()
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
-    return BuildInfo(str(llama_cpp.__version__), parse_features(text))
+    return BuildInfo(metadata.version("llama_cpp_python"), parse_features(text))
 
 
 def describe_installed() -> str:

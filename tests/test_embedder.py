@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sleuth.indexer.embedder import SAFE_BATCH_SIZES, LlamaEmbedder, default_threads
+from sleuth.indexer.embedder import LlamaEmbedder
 from sleuth.indexer.errors import ModelError
 from sleuth.indexer.model import file_sha256, resolve_model, shipped_model
+from sleuth.indexer.native_model import SAFE_BATCH_SIZES, default_threads
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference-embeddings"
 
