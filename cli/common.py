@@ -9,6 +9,7 @@ import typer
 
 from sleuth.cli.env import Env
 from sleuth.cli.interrupts import held_interrupts
+from sleuth.cli.preload import take
 from sleuth.indexer.embedder import Embedder, LlamaEmbedder
 from sleuth.indexer.model import resolve_model
 from sleuth.store.errors import IndexMissingError
@@ -100,7 +101,7 @@ def make_embedder(model: Path | None, threads: int | None) -> Embedder:
     run would go on to the end and exit 0. Held, it waits the fraction of a second the load
     takes, then interrupts as anywhere else."""
     with held_interrupts() as interrupted:
-        embedder = LlamaEmbedder(resolve_model(model), threads=threads)
+        embedder = LlamaEmbedder(resolve_model(model), threads=threads, loaded=take(model, threads))
     if interrupted():
         raise KeyboardInterrupt
     return embedder

@@ -42,6 +42,9 @@ def main() -> None:
             code = forward(args)
             if code is not None:
                 sys.exit(code)
+        from sleuth.cli.preload import start
+
+        start(args)
     with held_interrupts() as interrupted:
         from sleuth.cli.app import run
     if interrupted():

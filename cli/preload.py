@@ -1,0 +1,110 @@
+"""Load the model on the second core while a one-off ``search`` or ``similar`` starts up.
+
+A cold query needs the model for its own embedding, and loading it (llama.cpp reading the
+GGUF and building a context: ~120 ms) ran after ~0.3 s of imports (numpy, typer, usearch) and
+the opening of the index, all on one core. Both halves of the load release the GIL (they are
+ctypes calls), so a thread started before those imports does the load alongside them.
+
+Measured on corpus S's full index (2 cores, 15 fresh processes each): a cold query 0.73 s p50
+without, 0.66 s with. A repeated query whose embeddings are all cached needs no model, and
+pays ~25 ms for the unneeded load (0.51 -> 0.54 s). Only the common case is preloaded: the
+shipped model (no ``--model``, no ``SLEUTH_MODEL``) for a mode that embeds, on 2 cores or
+more. Whatever the command then asks for is checked against what was loaded (:func:`take`);
+a mismatch loads as before and drops the preloaded model. A preload that fails is dropped the
+same way, so the command reports the error itself.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sleuth.indexer.native_model import NativeModel
+
+_COMMANDS = ("search", "similar")
+
+
+class _Preload:
+    def __init__(self, threads: int | None) -> None:
+        self.threads = threads
+        self.native: NativeModel | None = None
+        self.thread = threading.Thread(target=self._load, name="sleuth-preload", daemon=True)
+
+    def _load(self) -> None:
+        # Not the embedder module: it imports numpy, whose import would hold the GIL the
+        # main thread needs for its own imports.
+        try:
+            from sleuth.indexer.model import resolve_model
+            from sleuth.indexer.native_model import DEFAULT_BATCH, NativeModel, default_threads
+
+            path = resolve_model().path
+            self.native = NativeModel(path, DEFAULT_BATCH, self.threads or default_threads())
+        except Exception:  # the command loads again and reports it
+            self.native = None
+
+
+_pending: _Preload | None = None
+
+
+def start(args: list[str]) -> None:
+    """Start loading the shipped model if the command line ``args`` will need it."""
+    global _pending
+    # One core: the load would only take turns with the imports it is meant to overlap.
+    if _pending is not None or (os.cpu_count() or 1) < 2 or not wanted(args, os.environ):
+        return
+    _pending = _Preload(_threads(args))
+    _pending.thread.start()
+    # A native load still running when the interpreter is torn down (a usage error exits
+    # at once) could be cut off by the library's own exit handlers: wait for it.
+    atexit.register(_pending.thread.join)
+
+
+def take(model: Path | None, threads: int | None) -> NativeModel | None:
+    """The preloaded model if it is the one a command asks for (``model`` None: the shipped
+    one, unless ``SLEUTH_MODEL`` names another), else None. Once only."""
+    global _pending
+    pending, _pending = _pending, None
+    if pending is None:
+        return None
+    pending.thread.join()
+    if pending.native is None:
+        return None
+    if model is None and not os.environ.get("SLEUTH_MODEL") and threads == pending.threads:
+        return pending.native
+    pending.native.close()
+    return None
+
+
+def wanted(args: list[str], environ: os._Environ[str] | dict[str, str]) -> bool:
+    if (
+        not args
+        or args[0] not in _COMMANDS
+        or environ.get("SLEUTH_MODEL")
+        or environ.get("XP_NOPRE")
+    ):
+        return False
+    for i, arg in enumerate(args):
+        if arg == "--":  # the rest is the query's text
+            break
+        if arg in ("-h", "--help") or arg == "--model" or arg.startswith("--model="):
+            return False
+        mode = arg.removeprefix("--mode=") if arg.startswith("--mode=") else None
+        if arg == "--mode" and i + 1 < len(args):
+            mode = args[i + 1]
+        if mode == "lexical":
+            return False
+    return True
+
+
+def _threads(args: list[str]) -> int | None:
+    for i, arg in enumerate(args):
+        value = arg.removeprefix("--threads=") if arg.startswith("--threads=") else None
+        if arg == "--threads" and i + 1 < len(args):
+            value = args[i + 1]
+        if value is not None:
+            return int(value) if value.isdigit() and 0 < int(value) <= 256 else None
+    return None
