@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -117,3 +120,21 @@ def test_bad_model_files_raise_model_error(tmp_path: Path) -> None:
     truncated.write_bytes(shipped_model().path.read_bytes()[:4096])
     with pytest.raises(ModelError):
         LlamaEmbedder(resolve_model(truncated))
+
+
+def test_the_binding_loads_without_the_high_level_package_which_stays_importable() -> None:
+    # A fresh process: this one may have imported llama_cpp whole already.
+    script = (
+        "import sys\n"
+        "from sleuth.indexer.llama_lib import binding\n"
+        "binding()\n"
+        "assert 'llama_cpp.llama' not in sys.modules and 'jinja2' not in sys.modules\n"
+        "import llama_cpp\n"
+        "print(llama_cpp.__version__, llama_cpp.Llama.__name__)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    version, name = done.stdout.split()
+    assert name == "Llama" and version == metadata.version("llama_cpp_python")
