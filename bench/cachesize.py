@@ -12,7 +12,8 @@ import shutil
 import numpy as np
 
 from bench.common import DATA_DIR
-from sleuth.store.cache import CACHE_FILE, VectorCache, cache_bound, query_bound
+from sleuth.store.cache import VectorCache, cache_bound, query_bound
+from sleuth.store.cache_file import CACHE_FILE
 from sleuth.store.manifest import StorageMode
 
 _QUERY = "how do I {} the {} when the {} is not set"  # ~45 characters, as typed queries run

@@ -37,7 +37,8 @@ from bench.indexing import built_by_indexing
 from bench.prepare import prepare
 from sleuth.indexer.embedder import LlamaEmbedder
 from sleuth.indexer.search import DEFAULT_CANDIDATES, Searcher, SearchOptions
-from sleuth.store.cache import CACHE_FILE, VectorCache, cache_bound
+from sleuth.store.cache import VectorCache, cache_bound
+from sleuth.store.cache_file import CACHE_FILE
 from sleuth.store.index import Index
 
 PARTS = ("embed_query", "ann", "recompute", "lexical", "fuse")

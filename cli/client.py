@@ -69,6 +69,22 @@ def reads_stdin(argv: Sequence[str]) -> bool:
     return False
 
 
+def query_text(argv: Sequence[str]) -> str | None:
+    """The query of ``sleuth search ARGV...`` as click would read it; None when it comes from
+    stdin (``-``, ``--batch``) or is not there."""
+    args = iter(argv[1:])
+    for arg in args:
+        if arg == "--":
+            return next(args, None)
+        if arg == "--batch":
+            return None
+        if arg in _VALUED:
+            next(args, None)
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
 def socket_path(directory: Path) -> Path:
     return directory / SOCKET_FILE
 

@@ -5,13 +5,16 @@ GGUF and building a context: ~120 ms) ran after ~0.3 s of imports (numpy, typer,
 the opening of the index, all on one core. Both halves of the load release the GIL (they are
 ctypes calls), so a thread started before those imports does the load alongside them.
 
-Measured on corpus S's full index (2 cores, 15 fresh processes each): a cold query 0.73 s p50
-without, 0.66 s with. A repeated query whose embeddings are all cached needs no model, and
-pays ~25 ms for the unneeded load (0.51 -> 0.54 s). Only the common case is preloaded: the
-shipped model (no ``--model``, no ``SLEUTH_MODEL``) for a mode that embeds, on 2 cores or
-more. Whatever the command then asks for is checked against what was loaded (:func:`take`);
-a mismatch loads as before and drops the preloaded model. A preload that fails is dropped the
-same way, so the command reports the error itself.
+A repeated query whose embeddings are all cached needs no model, and paid ~50 ms for the
+unneeded load: most of it loading llama.cpp's libraries and binding, which hold the GIL. So a
+``search`` whose query is in the index's cache loads nothing ahead (the model still loads on
+demand if a candidate turns out uncached). Measured with 12 fresh processes each, 2 cores: a
+new query on corpus S's ``fast`` index 0.62 s p50 without the preload, 0.53 s with; the same
+query again on the PDF corpus 0.37-0.42 s without, 0.40 s with. Only the common case is
+preloaded: the shipped model (no ``--model``, no ``SLEUTH_MODEL``) for a mode that embeds, on
+2 cores or more. Whatever the command then asks for is checked against what was loaded
+(:func:`take`); a mismatch loads as before and drops the preloaded model. A preload that fails
+is dropped the same way, so the command reports the error itself.
 """
 
 from __future__ import annotations
@@ -29,8 +32,9 @@ _COMMANDS = ("search", "similar")
 
 
 class _Preload:
-    def __init__(self, threads: int | None) -> None:
+    def __init__(self, threads: int | None, peek: tuple[Path, str] | None) -> None:
         self.threads = threads
+        self.peek = peek  # (index directory, query): a cached query needs no model
         self.native: NativeModel | None = None
         self.thread = threading.Thread(target=self._load, name="sleuth-preload", daemon=True)
 
@@ -38,6 +42,10 @@ class _Preload:
         # Not the embedder module: it imports numpy, whose import would hold the GIL the
         # main thread needs for its own imports.
         try:
+            from sleuth.store.cache_file import holds_query
+
+            if self.peek is not None and holds_query(*self.peek):
+                return
             from sleuth.indexer.model import resolve_model
             from sleuth.indexer.native_model import DEFAULT_BATCH, NativeModel, default_threads
 
@@ -56,7 +64,7 @@ def start(args: list[str]) -> None:
     # One core: the load would only take turns with the imports it is meant to overlap.
     if _pending is not None or (os.cpu_count() or 1) < 2 or not wanted(args, os.environ):
         return
-    _pending = _Preload(_threads(args))
+    _pending = _Preload(_threads(args), _peek(args))
     _pending.thread.start()
     # A native load still running when the interpreter is torn down (a usage error exits
     # at once) could be cut off by the library's own exit handlers: wait for it.
@@ -80,12 +88,7 @@ def take(model: Path | None, threads: int | None) -> NativeModel | None:
 
 
 def wanted(args: list[str], environ: os._Environ[str] | dict[str, str]) -> bool:
-    if (
-        not args
-        or args[0] not in _COMMANDS
-        or environ.get("SLEUTH_MODEL")
-        or environ.get("XP_NOPRE")
-    ):
+    if not args or args[0] not in _COMMANDS or environ.get("SLEUTH_MODEL"):
         return False
     for i, arg in enumerate(args):
         if arg == "--":  # the rest is the query's text
@@ -98,6 +101,21 @@ def wanted(args: list[str], environ: os._Environ[str] | dict[str, str]) -> bool:
         if mode == "lexical":
             return False
     return True
+
+
+def _peek(args: list[str]) -> tuple[Path, str] | None:
+    """Where to look for ``search``'s query among the cached ones, if it can be known."""
+    from sleuth.cli.client import index_name, query_text
+    from sleuth.store.errors import StoreError
+    from sleuth.store.paths import resolve_index
+
+    query = query_text(args) if args[0] == "search" else None
+    if query is None:
+        return None
+    try:
+        return resolve_index(index_name(args)).directory, query
+    except (StoreError, ValueError, OSError):  # the command itself reports a bad name
+        return None
 
 
 def _threads(args: list[str]) -> int | None:

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
+from sleuth.store.cache_file import CACHE_FILE
 from sleuth.store.manifest import StorageMode
 from sleuth.store.paths import private_file
 from sleuth.store.vectors import FloatArray
 
-CACHE_FILE = "recompute-cache.sqlite3"
 # The bound grows with the index, so the cache's share of the footprint stays fixed (each
 # entry is ~0.8 KiB, about the size of the chunk it stands for: 2% of the chunks costs about
 # 0.02x the raw bytes), with a floor of about ten queries' re-embeddings in the mode: a small

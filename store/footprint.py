@@ -6,7 +6,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from sleuth.store.cache import CACHE_FILE
+from sleuth.store.cache_file import CACHE_FILE
 from sleuth.store.catalog import CATALOG_FILE
 
 

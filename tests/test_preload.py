@@ -10,8 +10,11 @@ import numpy as np
 import pytest
 
 from sleuth.cli import preload
+from sleuth.cli.client import query_text
 from sleuth.cli.common import make_embedder
 from sleuth.indexer.embedder import LlamaEmbedder
+from sleuth.store.cache import VectorCache
+from sleuth.store.cache_file import CACHE_FILE, holds_query
 
 
 @pytest.fixture(autouse=True)
@@ -90,3 +93,49 @@ def test_a_failed_preload_leaves_the_command_to_load_and_report(
     monkeypatch.undo()
     embedder = make_embedder(None, None)
     assert np.isfinite(embedder.embed(["still works"])).all()
+
+
+@pytest.mark.parametrize(
+    ("argv", "query"),
+    [
+        (["search", "reset a password"], "reset a password"),
+        (["search", "-k", "5", "--mode", "semantic", "reset it"], "reset it"),
+        (["search", "--json", "-i", "notes", "reset it", "--explain"], "reset it"),
+        (["search", "--", "-k is not an option here"], "-k is not an option here"),
+        (["search", "-"], None),  # from stdin
+        (["search", "--batch"], None),
+        (["search", "--json"], None),
+    ],
+)
+def test_the_query_is_read_from_the_command_line_as_click_reads_it(
+    argv: list[str], query: str | None
+) -> None:
+    assert query_text(argv) == query
+
+
+def test_a_query_in_the_cache_is_seen_without_numpy_or_a_write(tmp_path: Path) -> None:
+    cache = VectorCache(tmp_path, 4, 64)
+    cache.put_query("reset a password", np.ones(4, dtype=np.float32))
+    cache.close()
+    before = (tmp_path / CACHE_FILE).stat().st_mtime_ns
+    assert holds_query(tmp_path, "reset a password")
+    assert not holds_query(tmp_path, "reset a password!")
+    assert not holds_query(tmp_path / "elsewhere", "reset a password")
+    assert (tmp_path / CACHE_FILE).stat().st_mtime_ns == before
+
+
+def test_a_cached_query_loads_no_model_ahead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SLEUTH_HOME", str(tmp_path))
+    directory = tmp_path / "indexes" / "notes"
+    directory.mkdir(parents=True)
+    cache = VectorCache(directory, 4, 64)
+    cache.put_query("reset a password", np.ones(4, dtype=np.float32))
+    cache.close()
+    preload.start(["search", "reset a password", "--index", "notes"])
+    assert preload.take(None, None) is None  # nothing was loaded
+    preload.start(["search", "something new", "--index", "notes"])
+    loaded = preload.take(None, None)
+    assert loaded is not None
+    loaded.close()

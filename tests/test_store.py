@@ -12,7 +12,8 @@ from fakes import FakeEmbedder
 
 from sleuth.indexer.compact import compact_lexical, needs_compaction
 from sleuth.indexer.pipeline import run_index
-from sleuth.store.cache import CACHE_FILE, QUERY_MIN_ENTRIES, VectorCache, cache_bound, query_bound
+from sleuth.store.cache import QUERY_MIN_ENTRIES, VectorCache, cache_bound, query_bound
+from sleuth.store.cache_file import CACHE_FILE
 from sleuth.store.catalog import Catalog
 from sleuth.store.errors import IndexLockedError, StoreError
 from sleuth.store.index import Batch, Index, check_consistency
