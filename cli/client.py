@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import socket
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -151,6 +150,8 @@ def exchange(
     directory: Path, message: Mapping[str, Any], timeout: float = CONNECT_TIMEOUT
 ) -> dict[str, Any] | None:
     """The server's reply to ``message``, or None when no server answers in full."""
+    import socket  # only once a server's socket file exists
+
     path = socket_path(directory)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:

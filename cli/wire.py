@@ -7,9 +7,11 @@ library only, and only the cheap parts of it.
 from __future__ import annotations
 
 import json
-import socket
 import struct
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import socket
 
 SOCKET_FILE = "serve.sock"  # in the index folder (mode 0700); the socket itself is 0600
 LOCK_FILE = "serve.lock"  # held for a server's life: one server per index

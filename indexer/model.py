@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from sleuth.indexer.errors import ModelError
@@ -23,9 +22,11 @@ class ModelFile:
 
 
 def shipped_model() -> ModelFile:
-    folder = resources.files("sleuth.indexer").joinpath("models")
-    path = Path(str(folder.joinpath(SHIPPED_MODEL)))
-    digest = Path(str(folder.joinpath(SHIPPED_MODEL + ".sha256")))
+    # Beside this module, as pip installs package data (and llama.cpp needs a real file).
+    # Not importlib.resources: importing it cost ~10 ms of every cold query.
+    folder = Path(__file__).with_name("models")
+    path = folder / SHIPPED_MODEL
+    digest = folder / (SHIPPED_MODEL + ".sha256")
     try:
         sha = digest.read_text(encoding="utf-8").split()[0]
     except (OSError, IndexError) as exc:

@@ -21,7 +21,6 @@ import hashlib
 import io
 from dataclasses import dataclass
 from functools import cached_property
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -216,7 +215,7 @@ def shipped(model_sha256: str, storage: str = "compact") -> Codebook | ProductCo
     """The codebook of a storage mode that ships for this model, if any (custom models have
     none)."""
     name = file_name(model_sha256, storage)
-    entry = resources.files("sleuth.store").joinpath("codebooks").joinpath(name)
+    entry = Path(__file__).with_name("codebooks") / name  # as in indexer.model: no resources
     try:
         data = entry.read_bytes()
     except (FileNotFoundError, OSError):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -96,6 +95,8 @@ def read_manifest(directory: Path) -> Manifest:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so readers see the old file or the new one, never a torn one."""
+    import tempfile  # here: every search reads a manifest, few write one (tempfile: ~5 ms)
+
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         # mkstemp asks for 0600, but the umask could narrow it further: say it outright.
