@@ -88,3 +88,18 @@ def test_version_flag() -> None:
     )
     assert done.returncode == 0
     assert done.stdout.startswith("sleuth ")
+
+
+def test_version_answers_without_loading_any_command() -> None:
+    script = (
+        "import sys\n"
+        "from sleuth.cli.app import run\n"
+        "code = run(['--version'])\n"
+        "loaded = [m for m in sys.modules if m.endswith('_cmd') and m.startswith('sleuth.cli')]\n"
+        "print(code, loaded, file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.startswith("sleuth ") and "llama.cpp: " in done.stdout
+    assert done.stderr.strip() == "0 []"
