@@ -43,19 +43,25 @@ _PASSED = frozenset(
 )
 
 
-def index_name(argv: Sequence[str]) -> str | None:
-    """The value of ``--index``/``-i`` in ``argv``, as click would read it, or None."""
+def option_value(argv: Sequence[str], name: str, short: str = "") -> str | None:
+    """The value of the option ``name`` (or its one-letter form ``short``) in ``argv``, as
+    click would read it, or None."""
     args = iter(argv)
     for arg in args:
         if arg == "--":
             break
-        if arg in ("--index", "-i"):
+        if arg == name or (short and arg == short):
             return next(args, None)
-        if arg.startswith("--index="):
-            return arg.removeprefix("--index=")
-        if arg.startswith("-i") and not arg.startswith("--"):
-            return arg[2:]
+        if arg.startswith(f"{name}="):
+            return arg.removeprefix(f"{name}=")
+        if short and arg.startswith(short) and not arg.startswith("--"):
+            return arg[len(short) :]
     return None
+
+
+def index_name(argv: Sequence[str]) -> str | None:
+    """The value of ``--index``/``-i`` in ``argv``, or None."""
+    return option_value(argv, "--index", "-i")
 
 
 def reads_stdin(argv: Sequence[str]) -> bool:

@@ -88,19 +88,14 @@ def take(model: Path | None, threads: int | None) -> NativeModel | None:
 
 
 def wanted(args: list[str], environ: os._Environ[str] | dict[str, str]) -> bool:
+    from sleuth.cli.client import option_value
+
     if not args or args[0] not in _COMMANDS or environ.get("SLEUTH_MODEL"):
         return False
-    for i, arg in enumerate(args):
-        if arg == "--":  # the rest is the query's text
-            break
-        if arg in ("-h", "--help") or arg == "--model" or arg.startswith("--model="):
-            return False
-        mode = arg.removeprefix("--mode=") if arg.startswith("--mode=") else None
-        if arg == "--mode" and i + 1 < len(args):
-            mode = args[i + 1]
-        if mode == "lexical":
-            return False
-    return True
+    options = args[: args.index("--")] if "--" in args else args  # then the query's text
+    if any(a in ("-h", "--help", "--model") or a.startswith("--model=") for a in options):
+        return False
+    return option_value(args, "--mode") != "lexical"
 
 
 def _peek(args: list[str]) -> tuple[Path, str] | None:
@@ -119,10 +114,9 @@ def _peek(args: list[str]) -> tuple[Path, str] | None:
 
 
 def _threads(args: list[str]) -> int | None:
-    for i, arg in enumerate(args):
-        value = arg.removeprefix("--threads=") if arg.startswith("--threads=") else None
-        if arg == "--threads" and i + 1 < len(args):
-            value = args[i + 1]
-        if value is not None:
-            return int(value) if value.isdigit() and 0 < int(value) <= 256 else None
-    return None
+    from sleuth.cli.client import option_value
+
+    value = option_value(args, "--threads")
+    if value is None or not value.isdigit() or not 0 < int(value) <= 256:
+        return None
+    return int(value)
