@@ -76,10 +76,7 @@ def test_help_is_instant_without_heavy_imports() -> None:
         "heavy = [m for m in heavy if m in sys.modules]\n"
         "print(heavy)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True
-    )
-    assert done.stdout.strip() == "[]"
+    assert _python(script).stdout.strip() == "[]"
 
 
 def test_version_flag() -> None:
@@ -98,8 +95,13 @@ def test_version_answers_without_loading_any_command() -> None:
         "loaded = [m for m in sys.modules if m.endswith('_cmd') and m.startswith('sleuth.cli')]\n"
         "print(code, loaded, file=sys.stderr)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True
-    )
+    done = _python(script)
     assert done.stdout.startswith("sleuth ") and "llama.cpp: " in done.stdout
     assert done.stderr.strip() == "0 []"
+
+
+def _python(script: str) -> subprocess.CompletedProcess[str]:
+    """``script`` run by this Python in a fresh process (nothing imported yet); must exit 0."""
+    return subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
