@@ -1,7 +1,7 @@
 """The GGUF model loaded by llama.cpp for embedding: model, context and batch, nothing else.
 
-Apart from :mod:`sleuth.indexer.embedder` (which adds numpy) so that a thread can load the
-model while the rest of a command is still importing (:mod:`sleuth.cli.preload`).
+Kept out of :mod:`sleuth.indexer.embedder` (which imports numpy) so that a thread can load
+the model while the rest of a command is still importing (:mod:`sleuth.cli.preload`).
 """
 
 from __future__ import annotations
